@@ -1,0 +1,134 @@
+"""Ingestion glue: one report file -> de-identified, segmented, sliced, prompted units.
+
+read -> de-identify -> segment -> (per specimen) rule-engine hints -> slice -> prompt.
+De-identification runs before anything else touches the text, so no later stage, log or
+error message can see PHI.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pathx import schema
+from pathx.deid import deidentify
+from pathx.errors import ReportError
+from pathx.prompt import build_prompt, slice_report
+from pathx.read import read_report
+from pathx.segment import segment
+
+REPORT_SUFFIXES = (".pdf", ".txt")
+
+
+@dataclass
+class IngestOptions:
+    ocr: str = "auto"  # auto | tesseract | easyocr | off
+    slice_mode: str = "window"  # window | full | random
+    k: int = 5
+    seed: int = 0
+    max_pages: int = 200
+    tasks: tuple[str, ...] = schema.TASKS
+
+
+@dataclass
+class Unit:
+    """One tumour specimen of one report, ready for a predictor."""
+
+    file: str  # path relative to the input folder
+    specimen: str | None
+    text: str  # de-identified specimen text
+    sliced: str
+    prompt: str
+    hints: dict[str, list[str]]
+    report_text: str = ""  # whole de-identified report (the naive baseline reads it unsegmented)
+
+
+@dataclass
+class FileResult:
+    file: str
+    units: list[Unit] = field(default_factory=list)
+    method: str | None = None  # text / pdf-text / ocr:tesseract / ocr:easyocr / mixed
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # one line, no report text
+    seconds: float = 0.0
+
+
+def units_from_text(text: str, file: str, engine, options: IngestOptions) -> list[Unit]:
+    """De-identified report text -> one Unit per specimen."""
+    units = []
+    for seg in segment(text):
+        unit = _single_unit(seg.text, file, engine, options, report_text=text)
+        unit.specimen = seg.specimen
+        units.append(unit)
+    return units
+
+
+def extract_file(path: Path, root: Path, engine, options: IngestOptions) -> FileResult:
+    """Run ingestion on one file; bad input becomes FileResult.error instead of raising."""
+    started = time.perf_counter()
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    result = FileResult(file=rel)
+    try:
+        read = read_report(path, ocr=options.ocr, max_pages=options.max_pages)
+        result.method, result.pages, result.warnings = read.method, read.pages, list(read.warnings)
+        clean = deidentify(read.text).text
+        result.units = units_from_text(clean, rel, engine, options)
+    except ReportError as err:
+        result.error = str(err)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def discover(root: Path) -> list[Path]:
+    """Report files under `root` (recursive, sorted, stable); a single file is its own list."""
+    if root.is_file():
+        return [root]
+    found = []
+    for p in sorted(root.rglob("*")):
+        if p.suffix.lower() in REPORT_SUFFIXES and not p.name.startswith("."):
+            found.append(p)
+    return found
+
+
+def units_for_examples(examples, engine, options: IngestOptions) -> tuple[list[Unit], list[str]]:
+    """Labelled examples -> one Unit each (same order), for `pathx fit` and `pathx eval`.
+
+    A `text` example is one specimen already: it is de-identified, sliced and prompted as is.
+    A `path` example is read and segmented like `pathx run` does, and the unit whose specimen
+    matches the example's is used; when segmentation disagrees with the label file, the whole
+    report stands in for the unit and a warning says so (no example is silently dropped).
+    """
+    units: list[Unit] = []
+    warnings: list[str] = []
+    cache: dict[str, FileResult] = {}
+    for ex in examples:
+        if ex.text is not None:
+            clean = deidentify(ex.text).text
+            unit = _single_unit(clean, ex.id, engine, options)
+        else:
+            path = Path(ex.path)
+            if ex.path not in cache:
+                cache[ex.path] = extract_file(path, path.parent, engine, options)
+            res = cache[ex.path]
+            if res.error:
+                raise ReportError(f"example {ex.id}: {res.error}")
+            matches = [u for u in res.units if u.specimen == ex.specimen]
+            if len(matches) == 1:
+                unit = matches[0]
+            elif len(res.units) == 1:
+                unit = res.units[0]
+            else:
+                warnings.append(f"example {ex.id}: segmentation found specimens "
+                                f"{[u.specimen for u in res.units]}, label file says {ex.specimen}; using whole report")
+                unit = _single_unit(res.units[0].report_text, ex.id, engine, options)
+        units.append(unit)
+    return units, warnings
+
+
+def _single_unit(text: str, file: str, engine, options: IngestOptions, report_text: str | None = None) -> Unit:
+    hints = engine.hints(text) if engine is not None else {}
+    sliced = slice_report(text, mode=options.slice_mode, k=options.k, seed=options.seed)
+    return Unit(file=file, specimen=None, text=text, sliced=sliced,
+                prompt=build_prompt(sliced, hints, options.tasks), hints=hints,
+                report_text=text if report_text is None else report_text)

@@ -1,0 +1,82 @@
+"""Predictors: turn Units into per-field predictions for the output contract.
+
+Every predictor has `name` (the `bundle` column), `version` (part of the ledger key, so a new
+bundle or rule set reprocesses files), `engine` (rule engine used for prompt hints, or None)
+and `predict(units) -> [{task: FieldPrediction}]`.
+"""
+from __future__ import annotations
+
+from pathx import schema
+from pathx.errors import PathxError
+from pathx.output import FieldPrediction
+from pathx.ruleengine import RuleEngine, naive_extract
+
+
+class RulesPredictor:
+    """The full context-aware rule engine (paper S1.A), evidence kept for registrars."""
+
+    def __init__(self, engine: RuleEngine | None = None):
+        self.engine = engine or RuleEngine.load()
+        self.name = f"rules-{self.engine.version}"
+        self.version = self.name
+
+    def predict(self, units) -> list[dict[str, FieldPrediction]]:
+        out = []
+        for unit in units:
+            findings = self.engine.extract(unit.text)
+            row = {}
+            for task in schema.TASKS:
+                f = findings.get(task)
+                row[task] = FieldPrediction(
+                    label=f.value if f else None,
+                    confidence=None,
+                    evidence=f.evidence if f else None,
+                    needs_review=False,
+                )
+            out.append(row)
+        return out
+
+
+class NaivePredictor:
+    """The paper's Naive Rule-Based baseline: first match anywhere in the unsegmented report."""
+
+    def __init__(self):
+        self.engine = None  # the baseline uses no hints
+        self.name = "naive-1"
+        self.version = self.name
+
+    def predict(self, units) -> list[dict[str, FieldPrediction]]:
+        out = []
+        for unit in units:
+            labels = naive_extract(unit.report_text or unit.text)
+            out.append(
+                {
+                    t: FieldPrediction(label=labels.get(t), confidence=None, evidence=None, needs_review=False)
+                    for t in schema.TASKS
+                }
+            )
+        return out
+
+
+def make_predictor(engine_name: str, bundle=None, base=None, device: str | None = None):
+    """Build the predictor `pathx run --engine` names; `auto` = the default bundle if installed, else rules."""
+    if engine_name == "auto":
+        from pathx.bundlefiles import default_bundle
+
+        bundle = bundle or default_bundle()
+        engine_name = "model" if bundle else "rules"
+    if engine_name == "rules":
+        return RulesPredictor()
+    if engine_name == "naive":
+        return NaivePredictor()
+    if engine_name == "model":
+        from pathx.bundle import BundlePredictor  # heavy imports only when a model is used
+
+        if bundle is None:
+            from pathx.bundlefiles import default_bundle
+
+            bundle = default_bundle()
+        if bundle is None:
+            raise PathxError("no bundle given and none installed; pass --bundle FILE (see `pathx bundle list`)")
+        return BundlePredictor.load(bundle, base=base, device=device)
+    raise ValueError(f"unknown engine {engine_name!r}; choose model, rules or naive")

@@ -1,0 +1,58 @@
+"""The output contract: tasks, label vocabularies and output columns.
+
+Other tools read pathx output, so these names are fixed. Every other module takes
+tasks and vocabularies from here.
+"""
+from __future__ import annotations
+
+TASKS: tuple[str, ...] = ("t_stage", "n_stage", "m_stage", "grade", "er", "pr", "her2")
+
+# Label vocabularies of the output contract. None / empty = not reported.
+VOCAB: dict[str, tuple[str, ...]] = {
+    "t_stage": ("Tis", "T0", "T1", "T2", "T3", "T4"),
+    "n_stage": ("N0", "N1mi", "N1", "N2", "N3"),
+    "m_stage": ("M0", "M1"),
+    "grade": ("G1", "G2", "G3"),
+    "er": ("Positive", "Negative", "Equivocal"),
+    "pr": ("Positive", "Negative", "Equivocal"),
+    "her2": ("Positive", "Negative", "Equivocal"),
+}
+
+# Models get one extra class per head so they can abstain when the report holds no evidence.
+NOT_REPORTED = "not reported"
+
+# Human names used in prompts (the paper's "Field" block) and tables.
+FIELD_NAMES: dict[str, str] = {
+    "t_stage": "T Stage",
+    "n_stage": "N Stage",
+    "m_stage": "M Stage",
+    "grade": "Histologic Grade",
+    "er": "ER Status",
+    "pr": "PR Status",
+    "her2": "HER2 Status",
+}
+
+SPECIMENS: tuple[str | None, ...] = ("left", "right", None)
+
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    ("file", "specimen")
+    + TASKS
+    + tuple(f"{t}_confidence" for t in TASKS)
+    + ("needs_review", "status", "error", "bundle")
+)
+
+
+def model_classes(task: str) -> tuple[str, ...]:
+    """Class list of a model head: the contract vocabulary plus `not reported`."""
+    return VOCAB[task] + (NOT_REPORTED,)
+
+
+def check_label(task: str, value: str | None) -> str | None:
+    """Return a contract label (or None) or raise ValueError naming the bad value."""
+    if task not in VOCAB:
+        raise ValueError(f"unknown task {task!r}; tasks are {', '.join(TASKS)}")
+    if value is None or value == "" or value == NOT_REPORTED:
+        return None
+    if value not in VOCAB[task]:
+        raise ValueError(f"{task}: {value!r} is not one of {', '.join(VOCAB[task])}")
+    return value
