@@ -1,0 +1,184 @@
+"""De-identification: redact PHI from report text before anything stores, logs or shows it.
+
+Every pattern and cue word lives in rules/deid.toml (versioned); this module only applies
+them. Each rule finds spans in the *original* text; overlapping spans are merged (the kind
+of the rule listed first wins) and every merged span becomes a typed placeholder such as
+[NAME], [DATE], [MRN], [ACCESSION], [PHONE], [ADDRESS], [EMAIL], [SSN], [URL] or [AGE>89].
+
+Names are found from context (cues like "Patient:", "Dr.", "Signed by", "..., M.D."), then
+every word of a found name is also redacted wherever else it occurs in the report, so a
+surname repeated in the clinical history does not leak.
+
+Clinical tokens (pT2, pN1a(sn), 2.3 cm, 95%, 3+, 5/14, Allred 8/8, specimen letters A/B/C)
+are kept because no rule matches them: a month/day without a year is a date only after a
+date cue, an accession number needs letters and two number groups, and so on.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pathx import paths
+from pathx.errors import RuleFileError
+from pathx.ruletoml import build_refs, compile_pattern, read_toml
+
+RULE_FILE = "deid.toml"
+# Words never propagated as names (list in rules/deid.toml).
+NOT_NAME_LIST = "not_name_words"
+_NAME_PIECE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """One redacted span, as offsets into the text given to `deidentify`."""
+
+    start: int
+    end: int
+    kind: str  # NAME, DATE, MRN, ...
+    rule: str  # the rule that set the kind
+
+
+@dataclass
+class DeidResult:
+    text: str  # de-identified text
+    counts: dict[str, int]  # placeholder kind -> number of redactions
+    spans: list[Redaction] = field(default_factory=list)
+    version: str = ""  # version of the rule file used
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    kind: str
+    regex: re.Pattern
+    propagate: bool
+
+
+@dataclass(frozen=True)
+class DeidRules:
+    path: Path
+    version: str
+    rules: tuple[_Rule, ...]
+    not_names: frozenset[str]  # lower-cased words never propagated as names
+
+
+def placeholder(kind: str) -> str:
+    return f"[{kind}]"
+
+
+def _parse(path: Path) -> DeidRules:
+    data = read_toml(path)
+    version = data.get("version")
+    if not isinstance(version, str) or not version:
+        raise RuleFileError(f"{path}: missing string 'version'")
+    refs = build_refs(data, path)
+    raw_rules = data.get("rule")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise RuleFileError(f"{path}: no [[rule]] entries")
+    rules, seen = [], set()
+    for i, raw in enumerate(raw_rules, 1):
+        name = raw.get("name") if isinstance(raw, dict) else None
+        label = name if isinstance(name, str) and name else f"#{i}"
+        if not isinstance(raw, dict) or not isinstance(name, str) or not name:
+            raise RuleFileError(f"{path}: rule {label!r} needs a 'name'")
+        if name in seen:
+            raise RuleFileError(f"{path}: rule {name!r} is defined twice")
+        seen.add(name)
+        kind = raw.get("kind")
+        if not isinstance(kind, str) or not re.fullmatch(r"[A-Z][A-Z0-9>_-]*", kind):
+            raise RuleFileError(f"{path}: rule {name!r} needs an upper-case 'kind' such as NAME or DATE")
+        unknown = set(raw) - {"name", "kind", "pattern", "ignore_case", "propagate"}
+        if unknown:
+            raise RuleFileError(f"{path}: rule {name!r} has unknown keys: {', '.join(sorted(unknown))}")
+        flags = re.IGNORECASE if raw.get("ignore_case", False) else 0
+        regex = compile_pattern(raw.get("pattern"), refs, path, name, flags)
+        rules.append(_Rule(name, kind, regex, bool(raw.get("propagate", False))))
+    not_names = frozenset(w.lower() for w in data.get("lists", {}).get(NOT_NAME_LIST, []))
+    return DeidRules(path, version, tuple(rules), not_names)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, mtime_ns: int, size: int) -> DeidRules:
+    return _parse(Path(path))
+
+
+def load_rules(path: str | Path | None = None) -> DeidRules:
+    """Compiled rules from `path` (default rules_dir()/deid.toml); compiled once per file version."""
+    path = Path(path) if path is not None else paths.rules_dir() / RULE_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        raise RuleFileError(f"{path}: rule file not found") from None
+    return _cached(str(path), st.st_mtime_ns, st.st_size)  # an edited file is re-read
+
+
+def _phi_spans(match: re.Match) -> list[tuple[int, int]]:
+    """The redacted part of a match: its groups named phi* if any took part, else all of it."""
+    groups = [g for g in match.re.groupindex if g.startswith("phi")]
+    if not groups:
+        return [match.span()]
+    return [match.span(g) for g in groups if match.group(g) is not None]
+
+
+def _propagated(text: str, words: set[str], rules: DeidRules) -> list[tuple[int, int]]:
+    """Other occurrences of found name words (as written, Title-case or upper-case)."""
+    forms = set()
+    for word in words:
+        if len(word) < 2 or word.lower() in rules.not_names:
+            continue
+        forms.update({word, word.upper(), word[0].upper() + word[1:].lower()})
+    if not forms:
+        return []
+    alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    regex = re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])")
+    return [m.span() for m in regex.finditer(text)]
+
+
+def find_phi(text: str, rules: DeidRules | None = None) -> list[Redaction]:
+    """Merged, sorted PHI spans of `text`."""
+    rules = rules or load_rules()
+    # (start, end, priority, kind, rule); lower priority number wins the kind of a merge.
+    found: list[tuple[int, int, int, str, str]] = []
+    name_words: set[str] = set()
+    for priority, rule in enumerate(rules.rules):
+        for match in rule.regex.finditer(text):
+            for start, end in _phi_spans(match):
+                if end <= start:
+                    continue
+                found.append((start, end, priority, rule.kind, rule.name))
+                if rule.propagate:
+                    name_words.update(_NAME_PIECE.findall(text[start:end]))
+    for start, end in _propagated(text, name_words, rules):
+        found.append((start, end, len(rules.rules), "NAME", "name_propagated"))
+
+    found.sort()
+    merged: list[Redaction] = []
+    cur: list | None = None  # [start, end, priority, kind, rule]
+    for start, end, priority, kind, rule in found:
+        if cur is not None and start < cur[1]:
+            cur[1] = max(cur[1], end)
+            if priority < cur[2]:
+                cur[2:] = [priority, kind, rule]
+            continue
+        if cur is not None:
+            merged.append(Redaction(cur[0], cur[1], cur[3], cur[4]))
+        cur = [start, end, priority, kind, rule]
+    if cur is not None:
+        merged.append(Redaction(cur[0], cur[1], cur[3], cur[4]))
+    return merged
+
+
+def deidentify(text: str, rules: DeidRules | None = None) -> DeidResult:
+    """Replace every PHI span by its typed placeholder; counts say how many of each kind."""
+    rules = rules or load_rules()
+    spans = find_phi(text, rules)
+    pieces, counts, pos = [], {}, 0
+    for span in spans:
+        pieces.append(text[pos : span.start])
+        pieces.append(placeholder(span.kind))
+        counts[span.kind] = counts.get(span.kind, 0) + 1
+        pos = span.end
+    pieces.append(text[pos:])
+    return DeidResult("".join(pieces), counts, spans, rules.version)

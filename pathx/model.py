@@ -1,0 +1,562 @@
+"""The multi-task classifier of the paper (III.B): an LLM backbone used as an encoder, adapted with
+peft, pooled to one vector per prompt, and one linear head per task.
+
+    backbone (peft-wrapped) -> last_hidden_state -> pool(attention mask) -> heads[task] -> logits
+
+Decoders (Llama, SmolLM, Qwen, Mistral, ...) are pooled at the terminal non-pad token, encoders
+(BERT/MiniLM) by mean or CLS. Pooling reads the attention mask, so it is right for either padding
+side; the pad token is always a dedicated token (added when the tokenizer has none or pads with
+eos) and the padding side is fixed and stored in the config.
+
+Adapter arms (the paper's four): lora, ia3, prefix, frozen (heads only). Each is a dataclass in
+ADAPTERS. Heads are fp32 and run outside autocast; the backbone runs under bf16 autocast and, with
+quant="nf4", is stored in 4-bit NormalFloat by bitsandbytes (QLoRA).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from pathx import schema
+from pathx.basemodels import BaseModel, BaseModelError, resolve_base
+from pathx.errors import PathxError
+
+CONFIG_FORMAT = "pathx-multitask-1"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "adapter_heads.safetensors"
+ADDED_PAD_TOKEN = "<|pathx_pad|>"
+
+# LoRA target modules by backbone type: the four attention projections (paper S2).
+LORA_TARGETS: dict[str, list[str]] = {
+    "decoder": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "bert": ["query", "key", "value", "attention.output.dense"],
+    "distilbert": ["q_lin", "k_lin", "v_lin", "out_lin"],
+}
+BERT_LIKE = {"bert", "roberta", "xlm-roberta", "camembert", "electra"}
+ROBERTA_LIKE = {"roberta", "xlm-roberta", "camembert"}  # positions start at padding_idx + 1
+COUNTED_POSITIONS = {"bert", "electra"}  # encoders that take plain 0-based position_ids
+
+
+def _lora_targets(family: str, model_type: str) -> list[str]:
+    if family == "decoder":
+        return LORA_TARGETS["decoder"]
+    if model_type in BERT_LIKE:
+        return LORA_TARGETS["bert"]
+    if model_type in LORA_TARGETS:
+        return LORA_TARGETS[model_type]
+    raise PathxError(f"no default LoRA targets for model type {model_type!r}; pass target_modules")
+
+
+# ---------------------------------------------------------------------------------------------
+# Adapter arms
+
+
+@dataclass
+class LoraArm:
+    name: str = "lora"
+    r: int = 16
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: list[str] | None = None  # None: the attention projections of the family
+
+    def peft_config(self, family: str, model_type: str):
+        from peft import LoraConfig, TaskType
+
+        return LoraConfig(
+            r=self.r,
+            lora_alpha=self.alpha,
+            lora_dropout=self.dropout,
+            target_modules=self.target_modules or _lora_targets(family, model_type),
+            bias="none",
+            task_type=TaskType.FEATURE_EXTRACTION,
+        )
+
+
+@dataclass
+class Ia3Arm:
+    name: str = "ia3"
+    target_modules: list[str] | None = None  # None: peft's defaults for the model type
+    feedforward_modules: list[str] | None = None
+
+    def peft_config(self, family: str, model_type: str):
+        from peft import IA3Config, TaskType
+
+        return IA3Config(
+            target_modules=self.target_modules,
+            feedforward_modules=self.feedforward_modules,
+            task_type=TaskType.FEATURE_EXTRACTION,
+        )
+
+
+@dataclass
+class PrefixArm:
+    # peft prefix tuning feeds trained key/value prefixes as past_key_values; the hidden states
+    # keep the prompt's length, so pooling by the prompt's own attention mask stays right.
+    name: str = "prefix"
+    num_virtual_tokens: int = 32
+
+    def peft_config(self, family: str, model_type: str):
+        from peft import PrefixTuningConfig, TaskType
+
+        return PrefixTuningConfig(num_virtual_tokens=self.num_virtual_tokens, task_type=TaskType.FEATURE_EXTRACTION)
+
+
+@dataclass
+class FrozenArm:
+    name: str = "frozen"
+
+    def peft_config(self, family: str, model_type: str):
+        return None  # heads only
+
+
+ADAPTERS: dict[str, type] = {"lora": LoraArm, "ia3": Ia3Arm, "prefix": PrefixArm, "frozen": FrozenArm}
+AdapterArm = LoraArm | Ia3Arm | PrefixArm | FrozenArm
+
+
+def make_adapter(spec: str | dict | AdapterArm) -> AdapterArm:
+    """'lora' | {'name': 'lora', 'r': 8, ...} | an arm instance -> an arm instance."""
+    if isinstance(spec, tuple(ADAPTERS.values())):
+        return spec
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    params = dict(spec)
+    name = params.pop("name", None)
+    if name not in ADAPTERS:
+        raise PathxError(f"unknown adapter {name!r}; adapters are {', '.join(ADAPTERS)}")
+    return ADAPTERS[name](**params)
+
+
+# ---------------------------------------------------------------------------------------------
+# Config stored beside the weights
+
+
+@dataclass
+class ModelConfig:
+    base: dict  # BaseModel.identity(): name, sha256, family, model_type
+    tasks: list[str]
+    classes: dict[str, list[str]]
+    adapter: dict
+    pooling: str  # "last" | "mean" | "cls"
+    padding_side: str = "right"
+    truncation_side: str = "right"
+    max_length: int = 512
+    chat_template: bool = False  # wrap prompts in the tokenizer's chat template (decoders)
+    pad_token: str = ""
+    pad_token_added: bool = False
+    quant: str | None = None
+    hidden_size: int = 0
+    format: str = CONFIG_FORMAT
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        if d.get("format") != CONFIG_FORMAT:
+            raise PathxError(f"model config format {d.get('format')!r} is not {CONFIG_FORMAT}")
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> ModelConfig:
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as err:
+            raise PathxError(f"{path}: cannot read model config ({type(err).__name__})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling
+
+
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.Tensor:
+    """One vector per row from (B, L, H) hidden states, reading only tokens where mask == 1.
+    last: the terminal non-pad token; cls: the first non-pad token; mean: average of non-pad."""
+    mask = attention_mask.to(hidden.device)
+    rows = torch.arange(hidden.shape[0], device=hidden.device)
+    positions = torch.arange(hidden.shape[1], device=hidden.device)
+    if how == "last":
+        return hidden[rows, (mask * positions).argmax(dim=1)]
+    if how == "cls":
+        return hidden[rows, mask.argmax(dim=1)]  # argmax returns the first maximum
+    if how == "mean":
+        keep = mask.unsqueeze(-1).bool()
+        # where(), not a product: a fully masked pad row may hold NaN, and NaN * 0 is NaN.
+        total = torch.where(keep, hidden, torch.zeros((), dtype=hidden.dtype, device=hidden.device)).sum(dim=1)
+        return total / keep.sum(dim=1).clamp(min=1).to(hidden.dtype)
+    raise PathxError(f"unknown pooling {how!r}; use last, mean or cls")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+
+
+class MultiTaskClassifier(nn.Module):
+    def __init__(self, backbone: nn.Module, tokenizer, config: ModelConfig):
+        super().__init__()
+        self.backbone = backbone
+        self.tokenizer = tokenizer
+        self.model_config = config
+        self.heads = nn.ModuleDict(
+            {t: nn.Linear(config.hidden_size, len(config.classes[t]), dtype=torch.float32) for t in config.tasks}
+        )
+        self._template = _split_chat_template(tokenizer) if config.chat_template else None
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.model_config.tasks)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.heads.parameters()).device
+
+    # -- tokenisation -------------------------------------------------------------------------
+    def tokenize(self, prompts: list[str]) -> list[list[int]]:
+        """Token ids per prompt (truncated to max_length, not padded)."""
+        cfg = self.model_config
+        if self._template is None:
+            enc = self.tokenizer(list(prompts), truncation=True, max_length=cfg.max_length, padding=False)
+            return [list(ids) for ids in enc["input_ids"]]
+        # Chat template: truncate the prompt only, so the template's tail (assistant header, the
+        # pooled terminal token) always survives.
+        pre, post = self._template
+        budget = max(1, cfg.max_length - len(pre) - len(post))
+        out = []
+        for ids in self.tokenizer(list(prompts), add_special_tokens=False)["input_ids"]:
+            ids = list(ids)
+            if len(ids) > budget:
+                ids = ids[:budget] if cfg.truncation_side == "right" else ids[-budget:]
+            out.append(pre + ids + post)
+        return out
+
+    def collate(self, id_lists: list[list[int]]) -> dict[str, torch.Tensor]:
+        """Pad to the longest in the batch on the configured side with the dedicated pad token."""
+        width = max(len(ids) for ids in id_lists)
+        pad_id = self.tokenizer.pad_token_id
+        input_ids = torch.full((len(id_lists), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(id_lists), width), dtype=torch.long)
+        for i, ids in enumerate(id_lists):
+            sl = slice(0, len(ids)) if self.model_config.padding_side == "right" else slice(width - len(ids), width)
+            input_ids[i, sl] = torch.tensor(ids, dtype=torch.long)
+            mask[i, sl] = 1
+        return {"input_ids": input_ids, "attention_mask": mask}
+
+    def encode(self, prompts: list[str]) -> dict[str, torch.Tensor]:
+        return self.collate(self.tokenize(prompts))
+
+    # -- forward ------------------------------------------------------------------------------
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        # Positions count real tokens only, so left padding gives the same states as right
+        # padding (BERT's absolute positions would otherwise shift by the pad count).
+        kwargs = {}
+        if self.model_config.base.get("family") == "decoder" or self.model_config.base.get("model_type") in COUNTED_POSITIONS:
+            kwargs["position_ids"] = (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
+        out = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        return pool(out.last_hidden_state, attention_mask, self.model_config.pooling)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        device = self.device
+        input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            pooled = self.pooled(input_ids, attention_mask)
+        # Heads stay in full precision.
+        with torch.autocast(device.type, enabled=False):
+            pooled = pooled.float()
+            return {t: head(pooled) for t, head in self.heads.items()}
+
+    # -- weights ------------------------------------------------------------------------------
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Adapter + head tensors (what training changes), names as in named_parameters(), so
+        `load_trainable_state_dict` or `load_state_dict(sd, strict=False)` restores them."""
+        return {n: p.detach().to("cpu", copy=True).contiguous() for n, p in self.named_parameters() if p.requires_grad}
+
+    def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        expected = {n for n, p in self.named_parameters() if p.requires_grad}
+        missing, unexpected = expected - set(state), set(state) - expected
+        if missing or unexpected:
+            raise PathxError(
+                f"adapter/head weights do not fit this model: {len(missing)} missing, {len(unexpected)} unexpected"
+                + (f" (e.g. {sorted(missing or unexpected)[0]})" if missing or unexpected else "")
+            )
+        params = dict(self.named_parameters())
+        with torch.no_grad():
+            for name, tensor in state.items():
+                if params[name].shape != tensor.shape:
+                    raise PathxError(f"adapter/head weight {name}: shape {tuple(tensor.shape)} != {tuple(params[name].shape)}")
+                params[name].copy_(tensor.to(params[name].dtype))
+
+    def num_parameters(self) -> tuple[int, int]:
+        """(trainable, total)."""
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        return trainable, sum(p.numel() for p in self.parameters())
+
+    def save(self, out_dir: str | os.PathLike) -> None:
+        """Write config.json + adapter_heads.safetensors."""
+        from safetensors.torch import save_file
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = out_dir / (WEIGHTS_FILE + ".tmp")
+        save_file(self.trainable_state_dict(), str(tmp), metadata={"format": CONFIG_FORMAT})
+        os.replace(tmp, out_dir / WEIGHTS_FILE)
+        self.model_config.save(out_dir / CONFIG_FILE)
+
+
+def _split_chat_template(tokenizer) -> tuple[list[int], list[int]] | None:
+    """Token ids before and after the user message in the chat template."""
+    if not getattr(tokenizer, "chat_template", None):
+        return None
+    marker = "\u2063PATHXPROMPT\u2063"
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": marker}], tokenize=False, add_generation_prompt=True
+    )
+    before, after = text.split(marker)
+    enc = lambda s: list(tokenizer(s, add_special_tokens=False)["input_ids"]) if s else []  # noqa: E731
+    return enc(before), enc(after)
+
+
+def load_tokenizer(base: BaseModel, padding_side: str, truncation_side: str):
+    """The base's tokenizer with a dedicated pad token. Returns (tokenizer, pad_token_added)."""
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(str(base.path), local_files_only=True)
+    except Exception as err:
+        raise BaseModelError(f"base {base.source}: cannot load tokenizer ({type(err).__name__})") from None
+    eos_ids = {tok.eos_token_id} if tok.eos_token_id is not None else set()
+    added = False
+    # pad == eos would make the terminal eos look like padding (pitfall on Llama-3 chat templates).
+    if tok.pad_token is None or tok.pad_token_id in eos_ids or (base.family == "decoder" and tok.pad_token_id is None):
+        tok.add_special_tokens({"pad_token": ADDED_PAD_TOKEN})
+        added = True
+    tok.padding_side = padding_side
+    tok.truncation_side = truncation_side
+    return tok, added
+
+
+def load_backbone(base: BaseModel, quant: str | None, device: torch.device):
+    from transformers import AutoModel
+
+    kwargs: dict = {"local_files_only": True, "dtype": torch.float32}
+    if quant == "nf4":
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16,
+        )
+        kwargs["device_map"] = {"": device.index or 0} if device.type == "cuda" else "cpu"
+    elif quant is not None:
+        raise PathxError(f"unknown quantisation {quant!r}; use nf4 or none")
+    if base.model_type in BERT_LIKE:
+        kwargs["add_pooling_layer"] = False  # pooling is ours; BERT's pooler would sit unused
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # load reports and progress bars are noise in cron logs
+    hf_logging.disable_progress_bar()
+    try:
+        model = AutoModel.from_pretrained(str(base.path), **kwargs)
+    except Exception as err:
+        raise BaseModelError(f"base {base.source}: cannot load weights ({type(err).__name__}: {str(err)[:120]})") from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+    if quant is None:
+        model.to(device)
+    return model
+
+
+def _resize_for_pad(backbone: nn.Module, tokenizer) -> None:
+    """Grow the embedding matrix for the added pad token; the new row is the mean of the old
+    rows, so it is the same on every load (the pad row never reaches a pooled state anyway)."""
+    emb = backbone.get_input_embeddings()
+    old = emb.weight.shape[0]
+    if len(tokenizer) <= old:
+        backbone.config.pad_token_id = tokenizer.pad_token_id
+        return
+    backbone.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    with torch.no_grad():
+        w = backbone.get_input_embeddings().weight
+        w[old:] = w[:old].float().mean(dim=0).to(w.dtype)
+    backbone.config.pad_token_id = tokenizer.pad_token_id
+
+
+def build_model(
+    base: str | os.PathLike | BaseModel,
+    tasks: list[str] | tuple[str, ...] | None = None,
+    adapter: str | dict | AdapterArm = "lora",
+    pooling: str | None = None,
+    padding_side: str = "right",
+    truncation_side: str = "right",
+    max_length: int = 512,
+    chat_template: bool | None = None,
+    quant: str | None = None,
+    device: str | torch.device | None = "auto",
+    seed: int = 42,
+) -> MultiTaskClassifier:
+    """A fresh classifier: base backbone + adapter (randomly initialised) + new heads.
+
+    pooling defaults to "last" for decoders and "mean" for encoders; chat_template defaults to
+    True for decoders whose tokenizer has one."""
+    tasks = list(tasks or schema.TASKS)
+    for t in tasks:
+        if t not in schema.VOCAB:
+            raise PathxError(f"unknown task {t!r}; tasks are {', '.join(schema.TASKS)}")
+    if not isinstance(base, BaseModel):
+        base = resolve_base(base)
+    arm = make_adapter(adapter)
+    config = ModelConfig(
+        base=base.identity(),
+        tasks=tasks,
+        classes={t: list(schema.model_classes(t)) for t in tasks},
+        adapter=asdict(arm),
+        pooling=pooling or ("last" if base.family == "decoder" else "mean"),
+        padding_side=padding_side,
+        truncation_side=truncation_side,
+        max_length=max_length,
+        chat_template=bool(chat_template) if chat_template is not None else None,
+        quant=quant,
+    )
+    return _assemble(base, config, device, seed)
+
+
+def _assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiTaskClassifier:
+    if config.padding_side not in ("left", "right") or config.truncation_side not in ("left", "right"):
+        raise PathxError("padding_side and truncation_side must be left or right")
+    device = resolve_device(device)
+    torch.manual_seed(seed)  # adapter and head init
+    tokenizer, added = load_tokenizer(base, config.padding_side, config.truncation_side)
+    if config.chat_template is None:
+        config.chat_template = base.family == "decoder" and bool(getattr(tokenizer, "chat_template", None))
+    elif config.chat_template and not getattr(tokenizer, "chat_template", None):
+        raise PathxError(f"base {base.name}: tokenizer has no chat template")
+    config.pad_token, config.pad_token_added = tokenizer.pad_token, added
+    backbone = load_backbone(base, config.quant, device)
+    _resize_for_pad(backbone, tokenizer)
+    config.hidden_size = int(backbone.config.hidden_size)
+    arm = make_adapter(config.adapter)
+    positions = getattr(backbone.config, "max_position_embeddings", None)
+    if positions and base.family == "encoder":
+        # Absolute position tables end at max_position_embeddings; prefix tokens take positions too.
+        room = positions - (arm.num_virtual_tokens if isinstance(arm, PrefixArm) else 0)
+        room -= 2 if base.model_type in ROBERTA_LIKE else 0
+        config.max_length = min(config.max_length, room)
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    peft_config = arm.peft_config(base.family, base.model_type)
+    if peft_config is not None:
+        from peft import get_peft_model
+
+        backbone = get_peft_model(backbone, peft_config)
+    model = MultiTaskClassifier(backbone, tokenizer, config)
+    model.heads.to(device)
+    if config.quant is None:
+        model.to(device)
+    else:  # bitsandbytes placed the backbone; adapters follow it
+        for p in model.parameters():
+            if p.requires_grad and p.device != device:
+                p.data = p.data.to(device)
+    return model
+
+
+def load_model(
+    out_dir: str | os.PathLike, base: str | os.PathLike | None = None, device: str | torch.device | None = "auto"
+) -> MultiTaskClassifier:
+    """Rebuild a trained classifier from a fit output dir (config.json + adapter_heads.safetensors).
+
+    `base` overrides where the backbone is (a hospital may keep it elsewhere); its weights must
+    hash to the sha256 in the config."""
+    from safetensors.torch import load_file
+
+    out_dir = Path(out_dir)
+    config = ModelConfig.load(out_dir / CONFIG_FILE)
+    resolved = resolve_base(base or config.base["name"], expect_sha256=config.base["sha256"])
+    model = _assemble(resolved, config, device, seed=0)
+    weights = out_dir / WEIGHTS_FILE
+    if not weights.exists():
+        raise PathxError(f"{weights}: missing")
+    model.load_trainable_state_dict(load_file(str(weights)))
+    model.eval()
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# Inference
+
+
+@dataclass
+class TaskPrediction:
+    label: str | None  # contract label; None when the model says "not reported"
+    cls: str  # the head's class, "not reported" included
+    confidence: float  # probability of `cls`
+    probs: dict[str, float]
+
+
+class Predictor:
+    """Batched inference: length-sorted dynamic padding, no_grad, bf16 autocast."""
+
+    def __init__(self, model: MultiTaskClassifier, batch_size: int = 8):
+        self.model = model
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, out_dir: str | os.PathLike, base: str | os.PathLike | None = None,
+             device: str | torch.device | None = "auto", batch_size: int = 8) -> Predictor:
+        return cls(load_model(out_dir, base=base, device=device), batch_size=batch_size)
+
+    @property
+    def tasks(self) -> list[str]:
+        return self.model.tasks
+
+    def predict_proba(self, prompts: list[str]) -> dict[str, torch.Tensor]:
+        """{task: (n, C) float32 probabilities} in the order of `prompts`."""
+        model = self.model
+        was_training = model.training
+        model.eval()
+        ids = model.tokenize(list(prompts))
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        probs = {t: torch.zeros(len(ids), len(model.model_config.classes[t])) for t in model.tasks}
+        try:
+            with torch.no_grad():
+                for start in range(0, len(order), self.batch_size):
+                    chunk = order[start : start + self.batch_size]
+                    logits = model(**model.collate([ids[i] for i in chunk]))
+                    for t, lg in logits.items():
+                        probs[t][chunk] = torch.softmax(lg.float(), dim=-1).cpu()
+        finally:
+            model.train(was_training)
+        return probs
+
+    def predict(self, prompts: list[str]) -> list[dict[str, TaskPrediction]]:
+        probs = self.predict_proba(prompts)
+        classes = self.model.model_config.classes
+        out: list[dict[str, TaskPrediction]] = [{} for _ in range(len(prompts))]
+        for t, p in probs.items():
+            conf, idx = p.max(dim=-1)
+            for i in range(len(prompts)):
+                cls = classes[t][int(idx[i])]
+                out[i][t] = TaskPrediction(
+                    label=None if cls == schema.NOT_REPORTED else cls,
+                    cls=cls,
+                    confidence=float(conf[i]),
+                    probs={c: float(v) for c, v in zip(classes[t], p[i].tolist())},
+                )
+        return out

@@ -1,0 +1,213 @@
+"""Slice a specimen's text and build the model prompt (paper III.A.1, supplement S1.B).
+
+Slicing keeps +/-K lines around prioritised anchor headers (FINAL DIAGNOSIS, SYNOPTIC,
+ADDENDUM, biomarker results, pathologic stage, ...; rules/anchors.toml), so the 512-token
+input holds the evidence and not the boilerplate. Lines are the report's non-blank lines.
+Windows are added in anchor priority order while the slice holds at most `max_lines`
+lines, merged where they overlap or touch, printed in report order, and separated by the
+gap marker ("...") where lines were skipped. A report without any anchor falls back to its
+first 2K+1 lines.
+
+Ablation modes: "full" is the whole text (the model truncates it to its token limit);
+"random" is a random contiguous run of as many lines as the window slice would keep,
+chosen reproducibly from `seed` and the text.
+
+The prompt has the paper's four blocks:
+
+    Field: T Stage, N Stage, ...
+    Classes:
+    T Stage: Tis, T0, T1, T2, T3, T4, not reported
+    ...
+    Report:
+    <sliced text>
+
+    Hints:
+    T_hint: pT1c
+    HER2_hint: IHC 2+; FISH amplified
+
+With one task, "Classes:" is followed by that task's classes on the same line. The Hints
+block is present but empty (the prompt ends with "Hints:") when no hint was found.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathx import paths, schema
+from pathx.errors import RuleFileError
+from pathx.ruletoml import build_refs, compile_pattern, read_toml
+
+RULE_FILE = "anchors.toml"
+MODES = ("window", "full", "random")
+
+# Hint keys of the Hints block, as the paper writes them ("T_hint: pT1c").
+HINT_NAMES: dict[str, str] = {
+    "t_stage": "T_hint",
+    "n_stage": "N_hint",
+    "m_stage": "M_hint",
+    "grade": "Grade_hint",
+    "er": "ER_hint",
+    "pr": "PR_hint",
+    "her2": "HER2_hint",
+}
+
+
+@dataclass(frozen=True)
+class Anchor:
+    name: str
+    regex: re.Pattern
+
+
+@dataclass(frozen=True)
+class AnchorRules:
+    version: str
+    max_lines: int
+    gap_marker: str
+    anchors: tuple[Anchor, ...]  # highest priority first
+
+
+def _parse(path: Path) -> AnchorRules:
+    data = read_toml(path)
+    version = data.get("version")
+    if not isinstance(version, str) or not version:
+        raise RuleFileError(f"{path}: missing string 'version'")
+    if not isinstance(data.get("max_lines"), int) or data["max_lines"] < 1:
+        raise RuleFileError(f"{path}: 'max_lines' must be a positive integer")
+    gap = data.get("gap_marker", "...")
+    if not isinstance(gap, str) or "\n" in gap:
+        raise RuleFileError(f"{path}: 'gap_marker' must be a one-line string")
+    refs = build_refs(data, path)
+    raw = data.get("anchor")
+    if not isinstance(raw, list) or not raw:
+        raise RuleFileError(f"{path}: no [[anchor]] entries")
+    anchors = []
+    for i, item in enumerate(raw, 1):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name:
+            raise RuleFileError(f"{path}: anchor #{i} needs a 'name'")
+        anchors.append(Anchor(name, compile_pattern(item.get("pattern"), refs, path, name, re.IGNORECASE)))
+    return AnchorRules(version, data["max_lines"], gap, tuple(anchors))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, mtime_ns: int, size: int) -> AnchorRules:
+    return _parse(Path(path))
+
+
+def load_anchors(path: str | Path | None = None) -> AnchorRules:
+    """Compiled anchors from `path` (default rules_dir()/anchors.toml), compiled once per version."""
+    path = Path(path) if path is not None else paths.rules_dir() / RULE_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        raise RuleFileError(f"{path}: rule file not found") from None
+    return _cached(str(path), st.st_mtime_ns, st.st_size)  # an edited file is re-read
+
+
+def _anchor_list(anchors) -> tuple[Anchor, ...]:
+    """Caller-given anchors: regex strings (priority order) or Anchor objects."""
+    out = []
+    for i, a in enumerate(anchors):
+        out.append(a if isinstance(a, Anchor) else Anchor(f"anchor{i}", re.compile(a, re.IGNORECASE)))
+    return tuple(out)
+
+
+def report_lines(text: str) -> list[str]:
+    """The lines slicing counts: non-blank, trailing blanks removed."""
+    return [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+
+
+def find_anchors(lines: list[str], anchors: tuple[Anchor, ...]) -> list[tuple[int, int, str]]:
+    """(priority, line index, anchor name) of every anchor line, best first."""
+    hits = []
+    for i, line in enumerate(lines):
+        for prio, anchor in enumerate(anchors):
+            if anchor.regex.search(line):
+                hits.append((prio, i, anchor.name))
+                break  # a line counts once, under its best anchor
+    return sorted(hits)
+
+
+def window_lines(lines: list[str], k: int, anchors: tuple[Anchor, ...], max_lines: int) -> list[int]:
+    """Sorted indices of the lines a window slice keeps."""
+    hits = find_anchors(lines, anchors)
+    if not hits:
+        return list(range(min(len(lines), 2 * k + 1)))
+    keep: set[int] = set()
+    for _, i, _ in hits:
+        window = set(range(max(0, i - k), min(len(lines), i + k + 1)))
+        if keep and len(keep | window) > max_lines:
+            continue  # over budget: a lower-priority window that does not fit is skipped
+        keep |= window
+    return sorted(keep)
+
+
+def _join(lines: list[str], idx: list[int], gap: str) -> str:
+    out, prev = [], None
+    for i in idx:
+        if prev is not None and i != prev + 1:
+            out.append(gap)
+        out.append(lines[i])
+        prev = i
+    return "\n".join(out)
+
+
+def slice_report(
+    text: str,
+    mode: str = "window",
+    k: int = 5,
+    seed: int = 0,
+    anchors=None,
+    *,
+    max_lines: int | None = None,
+) -> str:
+    """The report text the model sees: window (default), full or random (ablation)."""
+    if mode not in MODES:
+        raise ValueError(f"slice mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "full":
+        return text.strip()
+    rules = load_anchors()
+    anchor_list = rules.anchors if anchors is None else _anchor_list(anchors)
+    budget = rules.max_lines if max_lines is None else max_lines
+    lines = report_lines(text)
+    idx = window_lines(lines, k, anchor_list, budget)
+    if mode == "window":
+        return _join(lines, idx, rules.gap_marker)
+    # random: same number of lines, one contiguous run, reproducible per (seed, text).
+    n = len(idx)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    start = random.Random(f"{seed}:{digest}").randint(0, len(lines) - n) if lines else 0
+    return "\n".join(lines[start : start + n])
+
+
+def _one_line(s: str) -> str:
+    return " ".join(str(s).split())
+
+
+def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.TASKS) -> str:
+    """The four-block prompt (Field, Classes, Report, Hints) for one unit and its tasks."""
+    tasks = tuple(tasks)
+    unknown = [t for t in tasks if t not in schema.FIELD_NAMES]
+    if not tasks or unknown:
+        raise ValueError(f"unknown tasks: {', '.join(unknown) or '(none given)'}")
+    fields = [schema.FIELD_NAMES[t] for t in tasks]
+    parts = ["Field: " + ", ".join(fields)]
+    if len(tasks) == 1:
+        parts.append("Classes: " + ", ".join(schema.model_classes(tasks[0])))
+    else:
+        parts.append("Classes:")
+        parts += [f"{schema.FIELD_NAMES[t]}: {', '.join(schema.model_classes(t))}" for t in tasks]
+    parts.append("Report:")
+    parts.append(sliced.strip())
+    parts.append("")
+    parts.append("Hints:")
+    hints = hints or {}
+    for t in tasks:
+        evidence = [_one_line(e) for e in hints.get(t) or [] if _one_line(e)]
+        if evidence:
+            parts.append(f"{HINT_NAMES[t]}: {'; '.join(dict.fromkeys(evidence))}")
+    return "\n".join(parts)

@@ -1,0 +1,93 @@
+"""Reading rule files (rules/*.toml) with errors that name the file and the rule.
+
+Shared by deid.py, segment.py and prompt.py. Patterns may use `<<name>>` references to
+word lists and regex macros defined in the same file (see rules/deid.toml for the format).
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from pathx.errors import RuleFileError
+
+_REF = re.compile(r"<<([A-Za-z_][A-Za-z0-9_]*)>>")
+
+
+def read_toml(path: Path) -> dict:
+    """Parse a rule file; a missing or malformed file raises RuleFileError naming it."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise RuleFileError(f"{path}: rule file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise RuleFileError(f"{path}: not valid TOML ({err})") from None
+
+
+# Letters OCR commonly misreads, and what it reads them as ("Narne", "Potient", "Namc").
+_OCR_CONFUSIONS = {"m": "(?:m|rn)", "a": "[ao]", "e": "[ec]", "i": "[il1]", "l": "[li1]", "o": "[o0]", "s": "[s5]"}
+
+
+def _literal(word: str, ocr: bool) -> str:
+    if not ocr:
+        return re.escape(word)
+    return "".join(_OCR_CONFUSIONS.get(ch.lower(), re.escape(ch)) for ch in word)
+
+
+def word_alternation(words: list[str], ocr: bool = False) -> str:
+    """Regex alternation of literal words, longest first so "Patient Name" beats "Patient".
+
+    With `ocr`, each word also matches its usual OCR misreadings (use case-insensitively).
+    """
+    ordered = sorted(set(words), key=len, reverse=True)
+    escaped = [_literal(w, ocr).replace(r"\ ", r"[ \t]+") for w in ordered]
+    return "(?:" + "|".join(escaped) + ")"
+
+
+def expand(pattern: str, refs: dict[str, str], path: Path, rule: str) -> str:
+    """Replace every <<name>> by its fragment; an unknown name is a rule-file error."""
+
+    def sub(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in refs:
+            raise RuleFileError(f"{path}: rule {rule!r} uses unknown list or macro <<{name}>>")
+        return refs[name]
+
+    return _REF.sub(sub, pattern)
+
+
+def build_refs(data: dict, path: Path) -> dict[str, str]:
+    """Fragments for <<name>>: [lists] as alternations, then [macros] in file order.
+
+    Lists named in the top-level `ocr_tolerant` array also match OCR misreadings.
+    """
+    refs: dict[str, str] = {}
+    lists = data.get("lists", {})
+    ocr = data.get("ocr_tolerant", [])
+    if not isinstance(ocr, list) or not all(isinstance(n, str) and n in lists for n in ocr):
+        raise RuleFileError(f"{path}: 'ocr_tolerant' must list names of [lists]")
+    if not isinstance(lists, dict):
+        raise RuleFileError(f"{path}: [lists] must be a table of word lists")
+    for name, words in lists.items():
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
+            raise RuleFileError(f"{path}: list {name!r} must be a non-empty list of strings")
+        refs[name] = word_alternation(words, ocr=name in ocr)
+    macros = data.get("macros", {})
+    if not isinstance(macros, dict):
+        raise RuleFileError(f"{path}: [macros] must be a table of regex strings")
+    for name, fragment in macros.items():
+        if not isinstance(fragment, str):
+            raise RuleFileError(f"{path}: macro {name!r} must be a string")
+        refs[name] = "(?:" + expand(fragment, refs, path, f"macro {name}") + ")"
+    return refs
+
+
+def compile_pattern(pattern: object, refs: dict[str, str], path: Path, rule: str, flags: int = 0) -> re.Pattern:
+    """Expand references and compile; a bad regex names the file and the rule."""
+    if not isinstance(pattern, str) or not pattern:
+        raise RuleFileError(f"{path}: rule {rule!r} needs a non-empty 'pattern' string")
+    try:
+        return re.compile(expand(pattern, refs, path, rule), flags)
+    except re.error as err:
+        raise RuleFileError(f"{path}: rule {rule!r} has a bad regex ({err.msg})") from None

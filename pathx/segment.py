@@ -1,0 +1,221 @@
+"""Segmentation: split a (de-identified) report into one text unit per tumour specimen.
+
+Supplement S1 of the paper: a regex pass finds prioritised anchor headers (SYNOPTIC SUMMARY
+(LEFT/RIGHT BREAST), lettered specimens "A. LEFT BREAST, MASTECTOMY:") and cuts the report
+into blocks, so the text given to the model for one tumour site holds no evidence from the
+other. All patterns live in rules/segment.toml.
+
+How a report is cut
+- Every line is classified: a specimen header ("A. LEFT BREAST, MASTECTOMY:", "Part 2: Right
+  breast", "B) RIGHT AXILLARY SENTINEL LYMPH NODE", "LEFT BREAST, LUMPECTOMY:"), a synoptic /
+  CAP checklist header ("SYNOPTIC SUMMARY (LEFT BREAST)", "Breast, Right: Synoptic Report",
+  OCR-damaged ";YNOPTIC"), a shared section header (FINAL DIAGNOSIS, COMMENT, ADDENDUM,
+  GROSS DESCRIPTION, ...) or body text. Each header opens a block that runs to the next one.
+- A specimen or synoptic block takes its side from its header line; else from its letter
+  (the side that letter has anywhere else in the report: specimen list, gross description);
+  else from a "Laterality: Left" field inside it. Lymph-node specimens thus go with the
+  tumour of the same side.
+- Shared blocks (the preamble with the clinical history, FINAL DIAGNOSIS headings, comments,
+  addenda) go to every unit, except that a shared block after the first specimen that
+  mentions exactly one side (by side word or specimen letter, e.g. "ADDENDUM (Part C)")
+  goes to that side only.
+
+Output contract (one row per tumour specimen)
+- A side is a tumour site when its own blocks hold non-negated tumour evidence (carcinoma,
+  DCIS, a synoptic section, a pT/ypT stage; "negative for carcinoma" does not count).
+- Both sides tumour sites (bilateral report): two units, specimen "left" and "right", in
+  the order the report first mentions them.
+- Otherwise one unit with specimen None - also for a unilateral report whose sections name
+  their side (the row is the report; its side is in the text for whoever needs it). When one
+  side is a tumour site and the other only benign (e.g. a prophylactic contralateral
+  mastectomy), the benign side's blocks are left out of the unit so its node counts and
+  margins cannot contaminate the tumour's labels.
+- Text with no headers at all is one unit, unchanged.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathx import paths
+from pathx.errors import RuleFileError
+from pathx.ruletoml import build_refs, compile_pattern, read_toml
+
+RULE_FILE = "segment.toml"
+LEFT, RIGHT = "left", "right"
+
+
+@dataclass
+class Segment:
+    specimen: str | None  # "left", "right" or None
+    text: str
+
+
+@dataclass(frozen=True)
+class SegmentRules:
+    version: str
+    left: re.Pattern
+    right: re.Pattern
+    specimen_headers: tuple[re.Pattern, ...]
+    synoptic_headers: tuple[re.Pattern, ...]
+    shared_headers: tuple[re.Pattern, ...]
+    laterality_field: re.Pattern
+    part_reference: re.Pattern
+    tumour: re.Pattern
+    negation: re.Pattern
+
+
+def _parse(path: Path) -> SegmentRules:
+    data = read_toml(path)
+    version = data.get("version")
+    if not isinstance(version, str) or not version:
+        raise RuleFileError(f"{path}: missing string 'version'")
+    refs = build_refs(data, path)
+    pats = data.get("patterns")
+    if not isinstance(pats, dict):
+        raise RuleFileError(f"{path}: missing [patterns] table")
+
+    def one(key: str) -> re.Pattern:
+        return compile_pattern(pats.get(key), refs, path, key, re.IGNORECASE)
+
+    def many(key: str) -> tuple[re.Pattern, ...]:
+        items = pats.get(key)
+        if not isinstance(items, list) or not items:
+            raise RuleFileError(f"{path}: rule {key!r} must be a non-empty list of patterns")
+        return tuple(compile_pattern(p, refs, path, f"{key}[{i}]", re.IGNORECASE) for i, p in enumerate(items))
+
+    return SegmentRules(
+        version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
+        many("shared_headers"), one("laterality_field"), one("part_reference"), one("tumour"), one("negation"),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, mtime_ns: int, size: int) -> SegmentRules:
+    return _parse(Path(path))
+
+
+def load_rules(path: str | Path | None = None) -> SegmentRules:
+    """Compiled rules from `path` (default rules_dir()/segment.toml), compiled once per version."""
+    path = Path(path) if path is not None else paths.rules_dir() / RULE_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        raise RuleFileError(f"{path}: rule file not found") from None
+    return _cached(str(path), st.st_mtime_ns, st.st_size)  # an edited file is re-read
+
+
+@dataclass
+class _Block:
+    start: int  # first line index
+    kind: str  # "pre" (before any header), "specimen", "synoptic", "shared"
+    label: str | None = None  # specimen letter/number from the header
+    side: str | None = None
+    end: int = 0  # one past the last line
+
+
+def _side_of(text: str, rules: SegmentRules) -> str | None:
+    """left/right when the text names exactly one side, else None."""
+    left, right = bool(rules.left.search(text)), bool(rules.right.search(text))
+    if left != right:
+        return LEFT if left else RIGHT
+    return None
+
+
+def _classify(line: str, rules: SegmentRules) -> tuple[str, str | None] | None:
+    """(kind, label) when the line opens a block, else None."""
+    for pat in rules.synoptic_headers:
+        if pat.search(line):
+            return "synoptic", None
+    for pat in rules.specimen_headers:
+        m = pat.search(line)
+        if m:
+            return "specimen", m.groupdict().get("label")
+    for pat in rules.shared_headers:
+        if pat.search(line):
+            return "shared", None
+    return None
+
+
+def _blocks(lines: list[str], rules: SegmentRules) -> list[_Block]:
+    blocks = [_Block(0, "pre")]
+    for i, line in enumerate(lines):
+        found = _classify(line, rules)
+        if found:
+            blocks.append(_Block(i, found[0], found[1]))
+    for b, nxt in zip(blocks, blocks[1:] + [None]):
+        b.end = nxt.start if nxt else len(lines)
+    return [b for b in blocks if b.end > b.start]
+
+
+def _mentioned_sides(text: str, letter_side: dict[str, str], rules: SegmentRules) -> set[str]:
+    sides = set()
+    if rules.left.search(text):
+        sides.add(LEFT)
+    if rules.right.search(text):
+        sides.add(RIGHT)
+    for m in rules.part_reference.finditer(text):
+        label = m.group("label") or m.group("label2")
+        if label in letter_side:
+            sides.add(letter_side[label])
+    return sides
+
+
+def _has_tumour(text: str, rules: SegmentRules) -> bool:
+    return bool(rules.tumour.search(rules.negation.sub(" ", text)))
+
+
+def segment(text: str, rules: SegmentRules | None = None) -> list[Segment]:
+    """Split a report into tumour-specimen units (see the module docstring for the contract)."""
+    rules = rules or load_rules()
+    lines = text.splitlines()
+    blocks = _blocks(lines, rules)
+
+    def block_text(b: _Block) -> str:
+        return "\n".join(lines[b.start : b.end])
+
+    # 1. Sides of specimen/synoptic blocks from their header lines; letters learn their side.
+    letter_side: dict[str, str] = {}
+    for b in blocks:
+        if b.kind in ("specimen", "synoptic"):
+            b.side = _side_of(lines[b.start], rules)
+            if b.side and b.label:
+                letter_side.setdefault(b.label, b.side)
+    # 2. Headers without a side: the side of their letter, else a "Laterality:" field.
+    for b in blocks:
+        if b.kind in ("specimen", "synoptic") and b.side is None:
+            if b.label in letter_side:
+                b.side = letter_side[b.label]
+            else:
+                for line in lines[b.start : b.end]:
+                    m = rules.laterality_field.search(line)
+                    if m:
+                        b.side = _side_of(m.group("side"), rules)
+                        break
+    # 3. Shared blocks after the first specimen that mention only one side belong to it.
+    seen_specimen = False
+    for b in blocks:
+        if b.kind in ("specimen", "synoptic"):
+            seen_specimen = True
+        elif b.kind == "shared" and seen_specimen:
+            sides = _mentioned_sides(block_text(b), letter_side, rules)
+            if len(sides) == 1:
+                b.side = sides.pop()
+
+    lateral = [b for b in blocks if b.kind in ("specimen", "synoptic") and b.side]
+    order = list(dict.fromkeys(b.side for b in lateral))  # sides in order of first appearance
+    tumour_sides = [s for s in order if _has_tumour("\n".join(block_text(b) for b in lateral if b.side == s), rules)]
+
+    def unit(side: str | None, drop: str | None = None) -> str:
+        keep = [b for b in blocks if b.side is None or b.side == side] if side else \
+               [b for b in blocks if b.side != drop]
+        return "\n".join(block_text(b) for b in keep)
+
+    if len(tumour_sides) == 2:
+        return [Segment(side, unit(side)) for side in tumour_sides]
+    if len(tumour_sides) == 1 and len(order) == 2:
+        benign = next(s for s in order if s != tumour_sides[0])
+        return [Segment(None, unit(None, drop=benign))]
+    return [Segment(None, text)]

@@ -1,0 +1,175 @@
+"""Bad-input corpus builder: broken and hostile report files, generated in a test's tmp folder.
+
+`build(folder)` writes every kind and returns {relative file: Expect}. Each Expect says what
+`pathx run` must do with it: an error row whose message contains `cause`, an ok row, or a
+skip with a logged reason. Kinds that cannot be made here (unreadable permissions when the
+tests run as root) are listed in `not_built` with the reason.
+"""
+from __future__ import annotations
+
+import os
+import random
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathx.pdfwrite import write_scanned_pdf, write_text_pdf
+
+# Planted in hostile files' bytes: it must never show up in an error message.
+SECRET = "Patient Name: Rosalind Featherstonehaugh MRN 99120034"
+
+
+@dataclass
+class Expect:
+    status: str  # error | ok | skip
+    cause: str = ""  # substring of the error message (or skip reason)
+
+
+def _raw_pdf(objects: list[bytes]) -> bytes:
+    """A minimal, valid PDF from object bodies (object i+1 = objects[i]) with a correct xref."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def bomb_pdf(path: Path, expanded_mb: int = 100) -> Path:
+    """One page whose content stream is ~100 KB deflated and `expanded_mb` MB inflated."""
+    comp = zlib.compressobj(9)
+    chunk = b" " * (1 << 20)
+    data = b"".join(comp.compress(chunk) for _ in range(expanded_mb)) + comp.flush()
+    stream = f"<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode() + data + b"\nendstream"
+    path.write_bytes(_raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        stream,
+    ]))
+    return path
+
+
+def many_pages_pdf(path: Path, pages: int = 1000) -> Path:
+    """A 1,000-page PDF (all pages share one small content stream, so the file stays small)."""
+    kids = " ".join(f"{4 + i} 0 R" for i in range(pages)).encode()
+    content = b"BT /F1 9 Tf 40 700 Td (page) Tj ET"
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>",
+        f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream",
+    ]
+    objs += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>"] * pages
+    path.write_bytes(_raw_pdf(objs))
+    return path
+
+
+def no_pages_pdf(path: Path) -> Path:
+    path.write_bytes(_raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]))
+    return path
+
+
+def encrypted_pdf(path: Path, text: str) -> Path:
+    import pypdf
+
+    plain = path.with_suffix(".plain")
+    write_text_pdf(plain, text)
+    writer = pypdf.PdfWriter(clone_from=str(plain))
+    writer.encrypt(user_password="s3cret-pw", owner_password="owner-pw", algorithm="RC4-128")
+    with path.open("wb") as fh:
+        writer.write(fh)
+    plain.unlink()
+    return path
+
+
+def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]:
+    """Write the corpus into `folder`; `report` is a good report text reused inside broken files.
+
+    Returns (expected outcome per relative path, kinds not built here with the reason).
+    Run it with OCR off (the image-only kind depends on it).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(7)
+    expect: dict[str, Expect] = {}
+    not_built: dict[str, str] = {}
+
+    # Good files around the bad ones, so the run shows it carries on.
+    (folder / "aa_good.txt").write_text(report, encoding="utf-8")
+    write_text_pdf(folder / "aa_good.pdf", report)
+    expect["aa_good.txt"] = Expect("ok")
+    expect["aa_good.pdf"] = Expect("ok")
+
+    # 1 truncated PDF: a real report PDF cut in half.
+    full = write_text_pdf(folder / "truncated.pdf", report).read_bytes()
+    (folder / "truncated.pdf").write_bytes(full[: len(full) // 2])
+    expect["truncated.pdf"] = Expect("error", "truncated")
+    # 2 encrypted with a user password.
+    encrypted_pdf(folder / "encrypted.pdf", report)
+    expect["encrypted.pdf"] = Expect("error", "password")
+    # 3 zero-byte PDF.
+    (folder / "zero.pdf").write_bytes(b"")
+    expect["zero.pdf"] = Expect("error", "empty")
+    # 4 binary junk named .pdf, with report text buried in it.
+    (folder / "junk.pdf").write_bytes(rng.randbytes(4000) + SECRET.encode() + rng.randbytes(4000))
+    expect["junk.pdf"] = Expect("error", "not a PDF")
+    # 5 an HTML page saved with a .pdf name.
+    (folder / "saved_page.pdf").write_text(f"<html><body><pre>{SECRET}\n{report}</pre></body></html>")
+    expect["saved_page.pdf"] = Expect("error", "not a PDF")
+    # 6 decompression bomb: 100 KB that inflates to 100 MB.
+    bomb_pdf(folder / "bomb.pdf")
+    expect["bomb.pdf"] = Expect("error", "decompression bomb")
+    # 7 1,000-page PDF (over the 200-page limit).
+    many_pages_pdf(folder / "thousand_pages.pdf")
+    expect["thousand_pages.pdf"] = Expect("error", "1000 pages")
+    # 8 a PDF with no pages.
+    no_pages_pdf(folder / "no_pages.pdf")
+    expect["no_pages.pdf"] = Expect("error", "no pages")
+    # 9 image-only (scanned) PDF while OCR is off.
+    write_scanned_pdf(folder / "scanned.pdf", "FINAL DIAGNOSIS:\nInvasive ductal carcinoma.\nER: Positive")
+    expect["scanned.pdf"] = Expect("error", "OCR is off")
+    # 10 non-UTF-8 text (Windows-1252): read with a logged warning, not an error.
+    (folder / "windows1252.txt").write_bytes(report.replace("Invasive", "Invasive \u00e9").encode("cp1252"))
+    expect["windows1252.txt"] = Expect("ok")
+    # 11 binary data (NUL bytes) named .txt.
+    (folder / "nul_bytes.txt").write_bytes(SECRET.encode() + b"\x00\x01\x02" * 500)
+    expect["nul_bytes.txt"] = Expect("error", "binary")
+    # 12 empty text file, 13 whitespace-only text file.
+    (folder / "empty.txt").write_bytes(b"")
+    expect["empty.txt"] = Expect("error", "empty")
+    (folder / "whitespace.txt").write_text(" \n\t\n   \r\n\n")
+    expect["whitespace.txt"] = Expect("error", "whitespace")
+    # 14 huge text file (over read.py's 20 MB cap for .txt).
+    with (folder / "huge.txt").open("wb") as fh:
+        line = (SECRET + " lorem ipsum\n").encode()
+        fh.write(line * (21_000_000 // len(line) + 1))
+    expect["huge.txt"] = Expect("error", "too large")
+    # 15 symlink loop (two links pointing at each other), 16 dangling symlink.
+    os.symlink("loop_b.pdf", folder / "loop_a.pdf")
+    os.symlink("loop_a.pdf", folder / "loop_b.pdf")
+    expect["loop_a.pdf"] = Expect("error", "symlink loop")
+    expect["loop_b.pdf"] = Expect("error", "symlink loop")
+    os.symlink("does_not_exist.pdf", folder / "dangling.pdf")
+    expect["dangling.pdf"] = Expect("error", "disappeared")
+    # 17 a FIFO named like a report: opening it would block the run forever.
+    os.mkfifo(folder / "fifo.txt")
+    expect["fifo.txt"] = Expect("error", "not a regular file")
+    # 18 a directory named like a report.
+    (folder / "folder.pdf").mkdir()
+    expect["folder.pdf"] = Expect("skip", "directory")
+    # 19 unreadable permissions: root reads anything, so only built for a normal user.
+    if os.geteuid() == 0:
+        not_built["unreadable.txt"] = "tests run as root, which bypasses file permissions (fifo.txt covers a file that cannot be read)"
+    else:
+        p = folder / "unreadable.txt"
+        p.write_text(report)
+        p.chmod(0)
+        expect["unreadable.txt"] = Expect("error", "permission denied")
+    # 20 a file removed mid-run: the test's predictor deletes it while an earlier batch runs.
+    (folder / "zz_vanishes.txt").write_text(report)
+    expect["zz_vanishes.txt"] = Expect("error", "disappeared")
+    return expect, not_built

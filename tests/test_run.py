@@ -1,0 +1,282 @@
+"""`pathx run` library behaviour: output contract, incremental ledger, audit log, progress, usage.
+
+In-process runs of `run_folder` on real generated report files (text and PDF) with a small
+deterministic predictor (tests/runkit.py); the kill/lock/signal/PHI/offline/bad-input tests
+are in test_reliability.py.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+
+import pytest
+from rich.console import Console
+
+from pathx import schema
+from pathx.audit import audit_summary
+from pathx.ledger import ledger_path_for
+from pathx.output import read_rows
+from pathx.pdfwrite import write_text_pdf
+from pathx.pipeline import IngestOptions
+from pathx.run import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, RunLock, run_folder
+
+from runkit import TinyPredictor, audit_records, report_text, write_reports
+
+
+@pytest.fixture(autouse=True)
+def _dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "logs"))
+
+
+def _run(inp, outp, predictor=None, **kw):
+    kw.setdefault("progress", "quiet")
+    kw.setdefault("options", IngestOptions(ocr="off"))
+    return run_folder(inp, outp, predictor or TinyPredictor(), **kw)
+
+
+def _keys(rows):
+    return [(r["file"], r["specimen"] or None) for r in rows]
+
+
+def test_csv_contract_columns_and_rows(tmp_path):
+    inp = tmp_path / "in"
+    write_reports(inp, 3)  # r002 is bilateral
+    (inp / "sub").mkdir()
+    write_text_pdf(inp / "sub" / "p.pdf", report_text(9))
+    (inp / "bad.pdf").write_bytes(b"not a pdf at all")
+    out = tmp_path / "out.csv"
+    s = _run(inp, out)
+    assert s.exit_code == EXIT_FAILED
+    with out.open(newline="") as fh:
+        header = next(csv.reader(fh))
+    assert tuple(header) == schema.OUTPUT_COLUMNS
+    rows = read_rows(out)
+    by = {(r["file"], r["specimen"]): r for r in rows}
+    assert set(by) == {("bad.pdf", ""), ("r000.txt", ""), ("r001.txt", ""), ("r002.txt", "left"),
+                       ("r002.txt", "right"), ("sub/p.pdf", "")}
+    ok = by[("r000.txt", "")]
+    assert (ok["t_stage"], ok["n_stage"], ok["grade"], ok["er"], ok["pr"], ok["her2"]) == (
+        "T2", "N1", "G2", "Positive", "Negative", "Equivocal")
+    assert ok["m_stage"] == "" and ok["m_stage_confidence"] == ""  # not reported = empty
+    assert ok["er_confidence"] == "0.875" and ok["status"] == "ok" and ok["error"] == ""
+    assert ok["bundle"] == "tiny-tiny-1" and ok["needs_review"] == "false"
+    assert by[("r002.txt", "right")]["er"] == "Negative" and by[("r002.txt", "right")]["t_stage"] == "T1"
+    assert by[("sub/p.pdf", "")]["er"] == "Positive"  # a real text PDF through pypdf
+    bad = by[("bad.pdf", "")]
+    assert bad["status"] == "error" and bad["t_stage"] == "" and bad["specimen"] == ""
+    assert bad["error"].startswith("bad.pdf: ") and "\n" not in bad["error"] and "not a PDF" in bad["error"]
+    assert str(tmp_path) not in bad["error"]  # relative path only
+
+
+def test_jsonl_rows_carry_evidence(tmp_path):
+    inp = tmp_path / "in"
+    write_reports(inp, 1)
+    out = tmp_path / "out.jsonl"
+    assert _run(inp, out).exit_code == EXIT_OK
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1
+    row = json.loads(lines[0])
+    assert list(row) == list(schema.OUTPUT_COLUMNS) + ["evidence"]
+    assert set(row["evidence"]) == set(schema.TASKS)
+    assert "ER: Positive" in row["evidence"]["er"] and row["evidence"]["m_stage"] is None
+    assert row["specimen"] is None and row["needs_review"] is False and row["er_confidence"] == 0.875
+
+
+def test_incremental_skip_replace_add_remove_reprocess(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    files = write_reports(inp, 4)
+    (inp / "broken.txt").write_bytes(b"\x00\x01binary")
+    s1 = _run(inp, out)
+    assert (s1.processed, s1.unchanged, s1.exit_code) == (5, 0, EXIT_FAILED)
+    first = out.read_bytes()
+    assert ledger_path_for(out).is_file()
+
+    # Unchanged folder: nothing is read, the output is byte-identical.
+    pred = TinyPredictor()
+    s2 = _run(inp, out, pred)
+    assert (s2.processed, s2.unchanged, pred.calls) == (0, 5, 0)
+    assert s2.exit_code == EXIT_FAILED  # the broken file still has its error row
+    assert out.read_bytes() == first
+
+    # Touched but same content: the hash says unchanged.
+    os.utime(files[1], (time.time() + 100, time.time() + 100))
+    assert _run(inp, out).unchanged == 5
+
+    # Changed content: reprocessed and its old row replaced (not duplicated).
+    files[0].write_text(report_text(0, er="Negative"))
+    s3 = _run(inp, out)
+    assert s3.processed == 1
+    rows = read_rows(out)
+    assert [r["er"] for r in rows if r["file"] == "r000.txt"] == ["Negative"]
+    assert len(rows) == len(set(_keys(rows)))
+
+    # New file: only it is processed. Removed ok file: its rows stay. Removed broken file: dropped.
+    write_reports(inp, 1, start=7)
+    files[3].unlink()
+    (inp / "broken.txt").unlink()
+    s4 = _run(inp, out)
+    assert (s4.processed, s4.dropped, s4.exit_code) == (1, 1, EXIT_OK)
+    names = {r["file"] for r in read_rows(out)}
+    assert "r007.txt" in names and "r003.txt" in names and "broken.txt" not in names
+
+    # --reprocess forces all present files; a new predictor version does too.
+    assert _run(inp, out, reprocess=True).processed == 4
+    assert _run(inp, out, TinyPredictor(version="tiny-2")).processed == 4
+    rows = read_rows(out)
+    assert {r["bundle"] for r in rows if r["file"] != "r003.txt"} == {"tiny-tiny-2"}
+    assert len(rows) == len(set(_keys(rows)))
+    # Turning OCR on changes the version key as well: image-only errors get their second chance.
+    assert _run(inp, out, options=IngestOptions(ocr="tesseract")).processed == 4
+
+
+def test_bilateral_change_to_single_removes_stale_specimen_rows(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out.jsonl"
+    inp.mkdir()
+    (inp / "a.txt").write_text(report_text(1, bilateral=True))
+    _run(inp, out)
+    assert sorted(r["specimen"] for r in read_rows(out)) == ["left", "right"]
+    (inp / "a.txt").write_text(report_text(1, bilateral=False))
+    _run(inp, out)
+    assert [r["specimen"] for r in read_rows(out)] == [None]
+
+
+def test_audit_log_records_run_and_files(tmp_path):
+    inp, out, audit = tmp_path / "in", tmp_path / "out.csv", tmp_path / "audit.jsonl"
+    write_reports(inp, 2)
+    (inp / "folder.pdf").mkdir()
+    (inp / "empty.txt").write_bytes(b"")
+    s = _run(inp, out, audit_path=audit, options=IngestOptions(ocr="off", k=3))
+    recs = audit_records(audit)
+    start, end = recs[0], recs[-1]
+    assert start["event"] == "start" and end["event"] == "end"
+    assert {r["run_id"] for r in recs} == {s.run_id}
+    for key in ("pathx_version", "predictor", "predictor_version", "rules_version", "host", "options", "time"):
+        assert key in start
+    assert start["options"]["k"] == 3 and start["options"]["ocr"] == "off"
+    files = {r["file"]: r for r in recs if r["event"] == "file"}
+    assert set(files) == {"r000.txt", "r001.txt", "empty.txt"}
+    ok = files["r000.txt"]
+    assert len(ok["sha256"]) == 64 and ok["method"] == "text" and ok["pages"] == 1 and ok["specimens"] == 1
+    assert ok["status"] == "ok" and set(ok["seconds"]) == {"read", "predict"}
+    assert files["empty.txt"]["status"] == "error" and "empty" in files["empty.txt"]["error"]
+    skips = [r for r in recs if r["event"] == "skip"]
+    assert [(r["file"], "directory" in r["reason"]) for r in skips] == [("folder.pdf", True)]
+    assert end["exit_code"] == EXIT_FAILED and end["counts"]["processed"] == 3 and end["counts"]["rows"] == 3
+
+    summary = audit_summary(audit)
+    assert summary.complete and summary.run_id == s.run_id and summary.files == 3
+    assert summary.status["error"] == 1 and summary.specimens == 2
+    text = summary.render()
+    assert "empty.txt: empty file" in text and "folder.pdf" in text and "exit 3" in text
+
+    # Default location: one new file per run in the log directory; `audit show` finds the latest.
+    s2 = _run(inp, out)
+    assert s2.audit.parent == tmp_path / "logs" and s2.audit.name.startswith("run-")
+    assert audit_summary().run_id == s2.run_id
+
+
+def test_progress_modes(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 2)
+    (inp / "empty.txt").write_bytes(b"")
+    buf = io.StringIO()
+    _run(inp, out, progress="plain", console=Console(file=buf))
+    lines = buf.getvalue().splitlines()
+    assert lines[0] == "pathx run: 3 file(s) to process, 0 unchanged skipped"
+    assert lines[1].startswith("[1/3] error  empty.txt: empty file")
+    assert lines[2].startswith("[2/3] ok     r000.txt (1 specimen(s), text,") and "files/s ETA" in lines[2]
+    assert lines[-1].startswith("pathx run: 3 file(s): 3 processed (2 ok, 1 failed)") and lines[-1].endswith("exit 3")
+
+    quiet = io.StringIO()
+    _run(inp, out, progress="quiet", reprocess=True, console=Console(file=quiet))
+    assert quiet.getvalue() == ""
+
+    # auto on a terminal -> rich bar with files/s and ETA.
+    tty = io.StringIO()
+    _run(inp, out, progress="auto", reprocess=True,
+         console=Console(file=tty, force_terminal=True, width=120))
+    assert "files/s" in tty.getvalue() and "ETA" in tty.getvalue() and "\x1b[" in tty.getvalue()
+    # auto elsewhere (cron) -> plain lines.
+    plain = io.StringIO()
+    _run(inp, out, progress="auto", reprocess=True, console=Console(file=plain))
+    assert plain.getvalue().startswith("pathx run: 3 file(s) to process") and "\x1b[" not in plain.getvalue()
+
+
+def test_usage_errors(tmp_path):
+    inp = tmp_path / "in"
+    write_reports(inp, 1)
+    assert _run(inp, tmp_path / "out.xlsx").exit_code == EXIT_USAGE
+    assert _run(tmp_path / "missing", tmp_path / "out.csv").exit_code == EXIT_USAGE
+    foreign = tmp_path / "theirs.csv"
+    foreign.write_text("a,b\n1,2\n")
+    s = _run(inp, foreign)
+    assert s.exit_code == EXIT_USAGE and "not written by pathx run" in s.message
+    assert foreign.read_text() == "a,b\n1,2\n"  # never clobbered
+
+
+def test_lock_held_in_process_gives_75(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 1)
+    holder = RunLock(out)
+    assert holder.acquire()
+    try:
+        s = _run(inp, out)
+        assert s.exit_code == EXIT_LOCKED and "another pathx run" in s.message and str(os.getpid()) in s.message
+        assert not out.exists()
+    finally:
+        holder.release()
+    assert _run(inp, out).exit_code == EXIT_OK
+
+
+def test_single_file_input(tmp_path):
+    inp = tmp_path / "in"
+    paths = write_reports(inp, 2)
+    out = tmp_path / "one.csv"
+    assert _run(paths[1], out).exit_code == EXIT_OK
+    assert [r["file"] for r in read_rows(out)] == ["r001.txt"]
+
+
+def test_predictor_failure_is_isolated_and_retried(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 3)
+
+    class Flaky(TinyPredictor):
+        def predict(self, units):
+            if any(u.file == "r001.txt" for u in units):
+                raise RuntimeError("model blew up on " + units[0].text)  # message must not leak
+            return super().predict(units)
+
+    s = _run(inp, out, Flaky(), batch_size=3)
+    rows = {r["file"]: r for r in read_rows(out)}
+    assert s.exit_code == EXIT_FAILED
+    assert rows["r000.txt"]["status"] == "ok" and rows["r002.txt"]["status"] == "ok"
+    assert rows["r001.txt"]["error"] == "r001.txt: prediction failed (RuntimeError)"
+    # Not the file's fault: the next run retries it.
+    s2 = _run(inp, out)
+    assert (s2.processed, s2.exit_code) == (1, EXIT_OK)
+
+
+def test_file_removed_mid_run_keeps_its_earlier_rows(tmp_path):
+    """A passing failure (the file vanishes during the run) must not replace good rows."""
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    files = write_reports(inp, 2)
+    _run(inp, out)
+    for f in files:  # both change, so both are read again
+        f.write_text(f.read_text().replace("2.1 cm", "2.4 cm"))
+
+    def remove_second(call):
+        if call == 1:
+            files[1].unlink()
+
+    s = _run(inp, out, TinyPredictor(on_predict=remove_second), batch_size=1)
+    assert s.exit_code == EXIT_FAILED and s.failed == 1 and s.skipped == 1
+    rows = {r["file"]: r for r in read_rows(out)}
+    assert rows["r001.txt"]["status"] == "ok"  # the rows from before stay
+    recs = audit_records(s.audit)
+    assert any(r["event"] == "skip" and r["file"] == "r001.txt" and "disappeared" in r["reason"] for r in recs)
+    # Next night the file is simply gone: removed files keep their rows, and all is well.
+    s2 = _run(inp, out)
+    assert s2.exit_code == EXIT_OK and "r001.txt" in {r["file"] for r in read_rows(out)}
