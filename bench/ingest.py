@@ -64,8 +64,13 @@ def _normalise(text: str) -> str:
 
 
 def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate: Levenshtein distance / reference length (numpy row DP)."""
+    """Character error rate: Levenshtein distance / reference length (numpy row DP).
+
+    Quadratic: fine for a few pages (~4k characters each), not for a hundred.
+    """
     ref, hyp = _normalise(reference), _normalise(hypothesis)
+    if ref == hyp:
+        return 0.0
     if not ref:
         return float(bool(hyp))
     h = np.frombuffer(hyp.encode("utf-32-le"), dtype=np.uint32)

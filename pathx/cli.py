@@ -196,5 +196,26 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
     sys.exit(3 if report.file_errors else 0)
 
 
+@main.group()
+def audit() -> None:
+    """Read the per-run audit logs (JSONL; no report text, no PHI)."""
+
+
+@audit.command("show")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--run-id", default=None, help="Which run in PATH; default: the newest.")
+def audit_show(path: Path | None, run_id: str | None) -> None:
+    """Summarise a run: files, statuses, extraction paths, errors, timings.
+
+    PATH is an audit file or folder; default: the newest run in the user log directory.
+    """
+    from pathx.audit import audit_summary
+
+    try:
+        click.echo(audit_summary(path, run_id).render())
+    except (PathxError, OSError, ValueError) as err:
+        _fail(err)
+
+
 if __name__ == "__main__":
     main()

@@ -51,6 +51,7 @@ planted in every report and listed exactly as written in gold "phi".
 Class balance is long-tailed like a screening cohort: T1 and N0 dominant, T4, N3, M1, HER2 positive and
 equivocal rare (a few percent each), M mostly unstated, G2 the commonest grade, ER positive ~80%.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,16 +69,36 @@ from pathx.corpus_phrases import Ctx
 from pathx.corpus_styles import STYLE_FUNCS
 
 STYLES: tuple[str, ...] = tuple(STYLE_FUNCS)
-STYLE_WEIGHTS = {"cap_synoptic": 18, "narrative": 14, "tabular": 8, "consult": 7, "staging_string": 10,
-                 "bilateral_synoptic": 6, "lettered": 14, "addendum": 9, "legacy": 7, "checkbox": 7}
+STYLE_WEIGHTS = {
+    "cap_synoptic": 18,
+    "narrative": 14,
+    "tabular": 8,
+    "consult": 7,
+    "staging_string": 10,
+    "bilateral_synoptic": 6,
+    "lettered": 14,
+    "addendum": 9,
+    "legacy": 7,
+    "checkbox": 7,
+}
 FORMATS: tuple[str, ...] = ("txt", "pdf", "scanned")
 FORMAT_WEIGHTS = {"txt": 0.45, "pdf": 0.45, "scanned": 0.10}
 PDF_WIDTH, SCAN_WIDTH = 95, 86  # characters that fit a letter page in pdfwrite's fonts
 SCAN_DPI = 150
 _MARK = re.compile(r"\x01(\d+)\x02")
-PLACEHOLDER = {"name": "[NAME]", "date": "[DATE]", "mrn": "[MRN]", "accession": "[ACCESSION]", "phone": "[PHONE]",
-               "address": "[ADDRESS]", "account": "[ID]", "age": "[AGE]", "email": "[EMAIL]", "ssn": "[SSN]",
-               "url": "[URL]"}
+PLACEHOLDER = {
+    "name": "[NAME]",
+    "date": "[DATE]",
+    "mrn": "[MRN]",
+    "accession": "[ACCESSION]",
+    "phone": "[PHONE]",
+    "address": "[ADDRESS]",
+    "account": "[ID]",
+    "age": "[AGE]",
+    "email": "[EMAIL]",
+    "ssn": "[SSN]",
+    "url": "[URL]",
+}
 
 
 # ====================================================================== one report
@@ -97,8 +118,21 @@ def _tumours(rng: random.Random, style: str) -> list[Tumour]:
 
 
 _STAGE_TOKEN = re.compile(r"^\(?y?p?[TNM][0-9OIXx]|^\(?(?:pT|pN|pM|ypT|ypN|cM)", re.I)
-_CONFUSE = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("li", "h"), ("e", "c"), ("a", "o"), ("i", "l"), ("I", "l"),
-            ("l", "1"), ("O", "0"), ("S", "5"), ("B", "8"), ("g", "q"))
+_CONFUSE = (
+    ("rn", "m"),
+    ("m", "rn"),
+    ("cl", "d"),
+    ("li", "h"),
+    ("e", "c"),
+    ("a", "o"),
+    ("i", "l"),
+    ("I", "l"),
+    ("l", "1"),
+    ("O", "0"),
+    ("S", "5"),
+    ("B", "8"),
+    ("g", "q"),
+)
 
 
 def _noise_word(w: str, rng: random.Random) -> str:
@@ -114,7 +148,7 @@ def _noise_word(w: str, rng: random.Random) -> str:
         return w.replace("0/", "O/", 1) if w.startswith("(0/") else w
     if len(w) >= 6 and w.isalpha() and rng.random() < 0.35:
         i = rng.randrange(1, len(w) - 1)
-        return w[:i] + w[i + 1:]  # dropped letter
+        return w[:i] + w[i + 1 :]  # dropped letter
     if w[:1] == "S" and w.isupper() and len(w) > 4:
         return ";" + w[1:]  # ;YNOPTIC
     for a, b in rng.sample(_CONFUSE, len(_CONFUSE)):
@@ -156,8 +190,15 @@ def _wrap(text: str, width: int | None) -> str:
             out.append(line)
             continue
         indent = line[: len(line) - len(line.lstrip(" "))]
-        out += textwrap.wrap(line, width, subsequent_indent=indent + "  ", break_long_words=False,
-                             break_on_hyphens=False, expand_tabs=False, replace_whitespace=False) or [""]
+        out += textwrap.wrap(
+            line,
+            width,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+            expand_tabs=False,
+            replace_whitespace=False,
+        ) or [""]
     return "\n".join(out)
 
 
@@ -208,13 +249,14 @@ def _write_scanned(path: Path, text: str, seed: int) -> None:
     from pathx.pdfwrite import LINES_PER_PAGE, render_page_image
 
     lines = text.splitlines() or [""]
-    pages = [lines[i: i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)]
+    pages = [lines[i : i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)]
     rng = random.Random(seed)
     noise = rng.choice([0.0, 0.1, 0.2, 0.3])
     images = [render_page_image(pg, dpi=SCAN_DPI, noise=noise, seed=seed + i) for i, pg in enumerate(pages)]
     fixed = time.gmtime(0)
-    images[0].save(path, "PDF", resolution=SCAN_DPI, save_all=True, append_images=images[1:],
-                   creationDate=fixed, modDate=fixed)
+    images[0].save(
+        path, "PDF", resolution=SCAN_DPI, save_all=True, append_images=images[1:], creationDate=fixed, modDate=fixed
+    )
 
 
 def _format_weights(formats: Sequence[str] | Mapping[str, float]) -> dict[str, float]:
@@ -270,18 +312,20 @@ def generate(
         ts = rep["tumours"]
         for t in ts:
             labels = {k: schema.check_label(k, v) for k, v in t.labels().items()}
-            rows.append({
-                "id": f"report_{i:05d}" + (f":{t.side}" if len(ts) > 1 else ""),
-                "path": name,
-                "specimen": t.side if len(ts) > 1 else None,
-                "labels": labels,
-                "style": style,
-                "format": fmt,
-                "laterality": t.side,
-                "phenomena": _unit_phenomena(t, rep, len(ts)),
-                "phi": rep["phi"],
-                "phi_kinds": rep["phi_kinds"],
-            })
+            rows.append(
+                {
+                    "id": f"report_{i:05d}" + (f":{t.side}" if len(ts) > 1 else ""),
+                    "path": name,
+                    "specimen": t.side if len(ts) > 1 else None,
+                    "labels": labels,
+                    "style": style,
+                    "format": fmt,
+                    "laterality": t.side,
+                    "phenomena": _unit_phenomena(t, rep, len(ts)),
+                    "phi": rep["phi"],
+                    "phi_kinds": rep["phi_kinds"],
+                }
+            )
     with (outdir / "gold.jsonl").open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -6,6 +6,7 @@ labels are derived from those facts by the AJCC 8th edition and ASCO/CAP 2018/20
 then masked to null where the report will not state them (biomarkers pending, M unstated).
 The renderers in corpus_styles.py must write every fact a non-null label depends on.
 """
+
 from __future__ import annotations
 
 import random
@@ -220,8 +221,17 @@ def _size_for(rng: random.Random, t_sub: str) -> float:
 def _nodes(rng: random.Random, t_label: str, procedure: str) -> Nodes:
     """Node status correlated with T: N0 dominant, N3 rare."""
     shift = {"T1": 0.0, "T2": 0.12, "T3": 0.22, "T4": 0.3, "T0": 0.0, "Tis": 0.0}.get(t_label, 0.0)
-    n = _w(rng, {"N0": 0.70 - shift, "N0i": 0.04, "N1mi": 0.05, "N1": 0.15 + shift * 0.5,
-                 "N2": 0.04 + shift * 0.3, "N3": 0.02 + shift * 0.2})
+    n = _w(
+        rng,
+        {
+            "N0": 0.70 - shift,
+            "N0i": 0.04,
+            "N1mi": 0.05,
+            "N1": 0.15 + shift * 0.5,
+            "N2": 0.04 + shift * 0.3,
+            "N3": 0.02 + shift * 0.2,
+        },
+    )
     dissection = n in ("N2", "N3") or rng.random() < (0.15 + shift)
     if dissection:
         examined = rng.randint(8, 26)
@@ -260,11 +270,21 @@ def stage_group(t: str, n: str | None, m: str | None) -> str | None:
     if t == "Tis":
         return "0" if n == "N0" else None
     table = {
-        ("T0", "N1mi"): "IB", ("T1", "N1mi"): "IB", ("T1", "N0"): "IA",
-        ("T0", "N1"): "IIA", ("T1", "N1"): "IIA", ("T2", "N0"): "IIA",
-        ("T2", "N1mi"): "IIB", ("T2", "N1"): "IIB", ("T3", "N0"): "IIB",
-        ("T3", "N1mi"): "IIIA", ("T3", "N1"): "IIIA", ("T0", "N2"): "IIIA", ("T1", "N2"): "IIIA",
-        ("T2", "N2"): "IIIA", ("T3", "N2"): "IIIA",
+        ("T0", "N1mi"): "IB",
+        ("T1", "N1mi"): "IB",
+        ("T1", "N0"): "IA",
+        ("T0", "N1"): "IIA",
+        ("T1", "N1"): "IIA",
+        ("T2", "N0"): "IIA",
+        ("T2", "N1mi"): "IIB",
+        ("T2", "N1"): "IIB",
+        ("T3", "N0"): "IIB",
+        ("T3", "N1mi"): "IIIA",
+        ("T3", "N1"): "IIIA",
+        ("T0", "N2"): "IIIA",
+        ("T1", "N2"): "IIIA",
+        ("T2", "N2"): "IIIA",
+        ("T3", "N2"): "IIIA",
     }
     return table.get((t, n))
 
@@ -273,10 +293,30 @@ def sample_tumour(rng: random.Random, side: str, *, kind: str | None = None) -> 
     """One tumour with consistent facts; `kind` forces a scenario (bilateral second sides)."""
     kind = kind or _w(rng, {"invasive": 0.765, "dcis": 0.10, "micro": 0.025, "residual": 0.075, "pcr": 0.035})
     mastectomy = rng.random() < (0.3 if kind in ("invasive", "micro", "dcis") else 0.5)
-    procedure = _w(rng, {"total mastectomy": 3, "simple mastectomy": 1, "modified radical mastectomy": 1,
-                         "skin-sparing mastectomy": 1, "nipple-sparing mastectomy": 0.6}) if mastectomy else \
-        _w(rng, {"lumpectomy": 4, "partial mastectomy": 3, "segmental mastectomy": 1,
-                 "wide local excision": 1, "excisional biopsy": 0.5, "needle-localized excision": 1})
+    procedure = (
+        _w(
+            rng,
+            {
+                "total mastectomy": 3,
+                "simple mastectomy": 1,
+                "modified radical mastectomy": 1,
+                "skin-sparing mastectomy": 1,
+                "nipple-sparing mastectomy": 0.6,
+            },
+        )
+        if mastectomy
+        else _w(
+            rng,
+            {
+                "lumpectomy": 4,
+                "partial mastectomy": 3,
+                "segmental mastectomy": 1,
+                "wide local excision": 1,
+                "excisional biopsy": 0.5,
+                "needle-localized excision": 1,
+            },
+        )
+    )
     t = Tumour(side=side, kind=kind, procedure=procedure, neoadjuvant=kind in ("residual", "pcr"))
     if kind == "benign":
         t.procedure = rng.choice(["prophylactic mastectomy", "reduction mammoplasty", "simple mastectomy"])
@@ -293,15 +333,23 @@ def sample_tumour(rng: random.Random, side: str, *, kind: str | None = None) -> 
         t.t_sub = "0"
     else:
         t.histology = rng.choices(HISTOLOGIES, HISTOLOGY_WEIGHTS)[0]
-        tcat = _w(rng, {"1": 0.60, "2": 0.30, "3": 0.062, "4": 0.038} if kind == "invasive"
-                  else {"1": 0.5, "2": 0.35, "3": 0.1, "4": 0.05})
+        tcat = _w(
+            rng,
+            (
+                {"1": 0.60, "2": 0.30, "3": 0.062, "4": 0.038}
+                if kind == "invasive"
+                else {"1": 0.5, "2": 0.35, "3": 0.1, "4": 0.05}
+            ),
+        )
         if tcat == "1":
             t.t_sub = _w(rng, {"1a": 0.1, "1b": 0.25, "1c": 0.65})
         elif tcat == "4":
-            t.t4_feature = _w(rng, {"ulceration": 0.35, "satellite": 0.15, "chest_wall": 0.2, "both": 0.1,
-                                    "inflammatory": 0.2})
-            t.t_sub = {"ulceration": "4b", "satellite": "4b", "chest_wall": "4a", "both": "4c",
-                       "inflammatory": "4d"}[t.t4_feature]
+            t.t4_feature = _w(
+                rng, {"ulceration": 0.35, "satellite": 0.15, "chest_wall": 0.2, "both": 0.1, "inflammatory": 0.2}
+            )
+            t.t_sub = {"ulceration": "4b", "satellite": "4b", "chest_wall": "4a", "both": "4c", "inflammatory": "4d"}[
+                t.t4_feature
+            ]
             t.procedure = rng.choice(["modified radical mastectomy", "total mastectomy"])
         else:
             t.t_sub = tcat
@@ -309,8 +357,9 @@ def sample_tumour(rng: random.Random, side: str, *, kind: str | None = None) -> 
         if t.t_sub in ("1c", "2", "3") and rng.random() < 0.08:
             t.dermal_only = True  # confuser: dermal invasion without ulceration stays T1-T3
         if rng.random() < 0.12:
-            t.other_foci_mm = sorted((float(rng.randint(1, max(1, int(t.size_mm) - 1)))
-                                      for _ in range(rng.randint(1, 2))), reverse=True)
+            t.other_foci_mm = sorted(
+                (float(rng.randint(1, max(1, int(t.size_mm) - 1))) for _ in range(rng.randint(1, 2))), reverse=True
+            )
             t.phenomena.append("multifocal")
     if t.size_mm:
         big = t.size_mm
@@ -319,8 +368,15 @@ def sample_tumour(rng: random.Random, side: str, *, kind: str | None = None) -> 
 
     # --- grade, DCIS component ---------------------------------------------------------
     if t.invasive and kind != "micro":
-        gw = {"ductal": (22, 46, 32), "lobular": (15, 78, 7), "mixed": (20, 60, 20), "mucinous": (55, 40, 5),
-              "tubular": (100, 0, 0), "micropapillary": (0, 45, 55), "metaplastic": (0, 5, 95)}[t.histology]
+        gw = {
+            "ductal": (22, 46, 32),
+            "lobular": (15, 78, 7),
+            "mixed": (20, 60, 20),
+            "mucinous": (55, 40, 5),
+            "tubular": (100, 0, 0),
+            "micropapillary": (0, 45, 55),
+            "metaplastic": (0, 5, 95),
+        }[t.histology]
         t.grade = rng.choices([1, 2, 3], gw)[0]
         t.scores = _nottingham(rng, t.grade)
     t.dcis = kind in ("dcis", "micro") or (t.invasive and rng.random() < 0.6) or (kind == "pcr" and rng.random() < 0.1)
@@ -334,8 +390,11 @@ def sample_tumour(rng: random.Random, side: str, *, kind: str | None = None) -> 
     # --- nodes and M ---------------------------------------------------------------------
     t_label = {"is": "Tis", "0": "T0"}.get(t.t_sub, f"T{t.t_sub[0]}")
     if kind == "dcis":
-        t.nodes = Nodes(0) if (not mastectomy or rng.random() < 0.3) and rng.random() < 0.7 else \
-            Nodes(rng.randint(1, 3), sentinel=0)
+        t.nodes = (
+            Nodes(0)
+            if (not mastectomy or rng.random() < 0.3) and rng.random() < 0.7
+            else Nodes(rng.randint(1, 3), sentinel=0)
+        )
         t.nodes.sentinel = t.nodes.examined
     elif kind == "pcr":
         t.nodes = Nodes(rng.randint(1, 12))
@@ -373,8 +432,9 @@ def sample_tumour(rng: random.Random, side: str, *, kind: str | None = None) -> 
         if kind == "pcr":
             t.bio_mode = "prior_quoted"
         else:
-            t.bio_mode = _w(rng, {"inline": 0.70, "addendum": 0.14, "pending": 0.05, "prior_ref": 0.05,
-                                  "prior_quoted": 0.06})
+            t.bio_mode = _w(
+                rng, {"inline": 0.70, "addendum": 0.14, "pending": 0.05, "prior_ref": 0.05, "prior_quoted": 0.06}
+            )
     else:
         t.bio_mode = "none"
     if t.her2 and t.her2.ish == "pending":
@@ -399,8 +459,14 @@ def sample_tumour(rng: random.Random, side: str, *, kind: str | None = None) -> 
 
 def _phenomena(t: Tumour) -> None:
     tags = t.phenomena
-    tags.append({"dcis": "dcis_only", "micro": "microinvasion", "pcr": "complete_response",
-                 "residual": "neoadjuvant_residual"}.get(t.kind, "invasive"))
+    tags.append(
+        {
+            "dcis": "dcis_only",
+            "micro": "microinvasion",
+            "pcr": "complete_response",
+            "residual": "neoadjuvant_residual",
+        }.get(t.kind, "invasive")
+    )
     if t.t4_feature:
         tags.append("t4_" + t.t4_feature)
     if t.dermal_only:

@@ -5,6 +5,7 @@ formats. Each value is inserted through `Ctx.phi()` (corpus_phrases.py) so the g
 exactly which strings it planted and can list them in gold.jsonl for de-identification recall.
 Names avoid words that are also clinical terms ("Gross", "Mass", "Grade", ...).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,24 +50,65 @@ MALE = (
 ).split()
 
 STREETS = (
-    "Poplar Ave", "Union Ave", "Madison Ave", "Oak St", "Maple Dr", "Cedar Ln", "Elm St", "Main St",
-    "Park Ave", "Highland Rd", "Walnut Grove Rd", "Summer Ave", "Lakeview Dr", "Riverside Blvd",
-    "Jackson Ave", "Lamar Ave", "Kirby Pkwy", "Germantown Rd", "Peachtree St NE", "Broadway",
-    "Sunset Blvd", "Mill Creek Rd", "Church St", "Forest Hill Dr", "Spring St", "Chestnut St",
+    "Poplar Ave",
+    "Union Ave",
+    "Madison Ave",
+    "Oak St",
+    "Maple Dr",
+    "Cedar Ln",
+    "Elm St",
+    "Main St",
+    "Park Ave",
+    "Highland Rd",
+    "Walnut Grove Rd",
+    "Summer Ave",
+    "Lakeview Dr",
+    "Riverside Blvd",
+    "Jackson Ave",
+    "Lamar Ave",
+    "Kirby Pkwy",
+    "Germantown Rd",
+    "Peachtree St NE",
+    "Broadway",
+    "Sunset Blvd",
+    "Mill Creek Rd",
+    "Church St",
+    "Forest Hill Dr",
+    "Spring St",
+    "Chestnut St",
 )
 CITIES = (
-    ("Memphis", "TN", "381"), ("Nashville", "TN", "372"), ("Jackson", "MS", "392"), ("Little Rock", "AR", "722"),
-    ("Atlanta", "GA", "303"), ("Birmingham", "AL", "352"), ("St. Louis", "MO", "631"), ("Louisville", "KY", "402"),
-    ("Columbus", "OH", "432"), ("Springfield", "IL", "627"), ("Tupelo", "MS", "388"), ("Knoxville", "TN", "379"),
-    ("Chattanooga", "TN", "374"), ("Olive Branch", "MS", "386"), ("Jonesboro", "AR", "724"), ("Dallas", "TX", "752"),
+    ("Memphis", "TN", "381"),
+    ("Nashville", "TN", "372"),
+    ("Jackson", "MS", "392"),
+    ("Little Rock", "AR", "722"),
+    ("Atlanta", "GA", "303"),
+    ("Birmingham", "AL", "352"),
+    ("St. Louis", "MO", "631"),
+    ("Louisville", "KY", "402"),
+    ("Columbus", "OH", "432"),
+    ("Springfield", "IL", "627"),
+    ("Tupelo", "MS", "388"),
+    ("Knoxville", "TN", "379"),
+    ("Chattanooga", "TN", "374"),
+    ("Olive Branch", "MS", "386"),
+    ("Jonesboro", "AR", "724"),
+    ("Dallas", "TX", "752"),
 )
 AREA_CODES = ("901", "615", "601", "501", "404", "205", "314", "502", "614", "217", "662", "865", "423", "214")
 FACILITIES = (
-    "REGIONAL MEDICAL CENTER", "Mid-South Pathology Associates", "UNIVERSITY HOSPITAL - SURGICAL PATHOLOGY",
-    "St. Agnes Health System, Department of Pathology", "Lakeside Community Hospital Laboratory",
-    "Riverbend Cancer Institute", "METHODIST HEALTHCARE PATHOLOGY", "Valley Women's Health Center",
-    "County General Hospital, Anatomic Pathology", "Baptist Memorial Laboratory Services",
-    "Northside Breast Center", "Delta Pathology Group, P.C.",
+    "REGIONAL MEDICAL CENTER",
+    "Mid-South Pathology Associates",
+    "UNIVERSITY HOSPITAL - SURGICAL PATHOLOGY",
+    "St. Agnes Health System, Department of Pathology",
+    "Lakeside Community Hospital Laboratory",
+    "Riverbend Cancer Institute",
+    "METHODIST HEALTHCARE PATHOLOGY",
+    "Valley Women's Health Center",
+    "County General Hospital, Anatomic Pathology",
+    "Baptist Memorial Laboratory Services",
+    "Northside Breast Center",
+    "Delta Pathology Group, P.C.",
 )
 
 
@@ -133,8 +175,9 @@ def sample_people(rng: random.Random) -> People:
     sex = "M" if rng.random() < 0.01 else "F"
     first = rng.choice(MALE if sex == "M" else FEMALE)
     collected = dt.date(2016, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 9))
-    age = rng.choices([rng.randint(28, 44), rng.randint(45, 69), rng.randint(70, 89), rng.randint(90, 99)],
-                      [12, 58, 27, 3])[0]
+    age = rng.choices(
+        [rng.randint(28, 44), rng.randint(45, 69), rng.randint(70, 89), rng.randint(90, 99)], [12, 58, 27, 3]
+    )[0]
     dob = collected - dt.timedelta(days=int(age * 365.25) + rng.randint(1, 360))
     received = collected + dt.timedelta(days=rng.choice([0, 0, 1, 1, 2]))
     reported = received + dt.timedelta(days=rng.randint(1, 6))
@@ -158,13 +201,22 @@ def sample_people(rng: random.Random) -> People:
         received=received,
         reported=reported,
         addendum=reported + dt.timedelta(days=rng.randint(1, 9)),
-        mrn=rng.choice([f"{rng.randint(0, 99999999):08d}", f"{rng.randint(1000000, 9999999)}",
-                        f"{rng.randint(100000000, 999999999)}", f"E{rng.randint(1000000, 9999999)}"]),
+        mrn=rng.choice(
+            [
+                f"{rng.randint(0, 99999999):08d}",
+                f"{rng.randint(1000000, 9999999)}",
+                f"{rng.randint(100000000, 999999999)}",
+                f"E{rng.randint(1000000, 9999999)}",
+            ]
+        ),
         account=f"{rng.randint(10**8, 10**10 - 1)}",
         accession=_accession(rng, collected.year, acc_style),
         # [0] this tumour's core biopsy (weeks before), [1] an old cancer years ago, [2] an outside case
-        prior_accessions=[_accession(rng, biopsy.year, acc_style), _accession(rng, old_year, rng.randrange(7)),
-                          _accession(rng, collected.year, rng.randrange(7))],
+        prior_accessions=[
+            _accession(rng, biopsy.year, acc_style),
+            _accession(rng, old_year, rng.randrange(7)),
+            _accession(rng, collected.year, rng.randrange(7)),
+        ],
         old_year=old_year,
         pathologist=doc(),
         clinician=doc(),
@@ -176,7 +228,8 @@ def sample_people(rng: random.Random) -> People:
         facility_street=f"{rng.randint(10, 9999)} {rng.choice(STREETS)}",
         facility_city=f"{city[0]}, {city[1]} {city[2]}{rng.randint(0, 99):02d}",
         patient_phone=_phone(rng, rng.choice(AREA_CODES)),
-        patient_street=f"{rng.randint(10, 9999)} {rng.choice(STREETS)}" + rng.choice(["", "", f" Apt {rng.randint(1, 40)}"]),
+        patient_street=f"{rng.randint(10, 9999)} {rng.choice(STREETS)}"
+        + rng.choice(["", "", f" Apt {rng.randint(1, 40)}"]),
         patient_city=f"{pcity[0]}, {pcity[1]} {pcity[2]}{rng.randint(0, 99):02d}",
         email=f"{first[0].lower()}{last.lower().replace(chr(39), '')}{rng.randint(1, 99)}@{rng.choice(['gmail.com', 'yahoo.com', 'outlook.com', 'att.net'])}",
         ssn=f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",

@@ -128,7 +128,10 @@ def _propagated(text: str, words: set[str], rules: DeidRules) -> list[tuple[int,
     for word in words:
         if len(word) < 2 or word.lower() in rules.not_names:
             continue
-        forms.update({word, word.upper(), word[0].upper() + word[1:].lower()})
+        if len(word) <= 3:
+            forms.add(word)  # "Do", "Li", "Ng": other spellings are ordinary words ("DO", "LI")
+        else:
+            forms.update({word, word.upper(), word[0].upper() + word[1:].lower()})
     if not forms:
         return []
     alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))

@@ -319,11 +319,12 @@ class _Progress:
         self.log_every = log_every or max(1, total // 50)
         self.bar = None
         if self.stream.isatty():
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(
                 TextColumn("fit"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                TimeRemainingColumn(),
+                TimeRemainingColumn(), console=Console(file=self.stream),
             )
             self.bar.start()
             self.task = self.bar.add_task("fit", total=total, completed=start_step, info="")

@@ -15,6 +15,7 @@ quant="nf4", is stored in 4-bit NormalFloat by bitsandbytes (QLoRA).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +26,10 @@ from torch import nn
 from pathx import schema
 from pathx.basemodels import BaseModel, BaseModelError, resolve_base
 from pathx.errors import PathxError
+
+# bitsandbytes (imported by peft) warns on every start that an optional CPU kernel package is
+# missing; it falls back to its own NF4 code, so the line is only noise in cron logs.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 CONFIG_FORMAT = "pathx-multitask-1"
 CONFIG_FILE = "config.json"

@@ -145,8 +145,8 @@ def _norm_key(raw: str) -> str:
 
 
 def _group(m: re.Match, base: str) -> tuple[str | None, tuple[int, int] | None]:
-    """The first participating group among base, base2, base3 (alternatives cannot share a name)."""
-    for name in (base, base + "2", base + "3"):
+    """The first participating group among base, base2 .. base9 (alternatives cannot share a name)."""
+    for name in (base, *(f"{base}{k}" for k in range(2, 10))):
         if name in m.re.groupindex and m.group(name) is not None:
             return m.group(name), m.span(name)
     return None, None
@@ -457,7 +457,7 @@ class RuleEngine:
                     if not rule.requires.search(work, s, e):
                         continue
                 negated = rule.negatable and self._negated(work, m.start(), m.end())
-                if negated and not (rule.negated_flag or rule.negated_value):
+                if negated and not (rule.negated_flag or rule.negated_value or rule.kind == "node_count"):
                     continue
                 _, ev_span = _group(m, "ev")
                 start, end = ev_span or m.span()
@@ -477,10 +477,15 @@ class RuleEngine:
         if kind == "flag":
             mention.flag = rule.negated_flag if negated else rule.flag
             return mention.flag is not None
+        if negated and kind == "node_count":  # "no metastatic carcinoma in 17 lymph nodes"
+            mention.number, mention.deposit, mention.value = 0.0, rule.deposit or "any", "N0"
+            return True
         if negated:
             mention.value = rule.negated_value
             return mention.value is not None
         if kind == "map":
+            if raw is None:
+                return False
             key = _norm_key(raw)
             if key not in rule.map:
                 return False

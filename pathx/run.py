@@ -20,7 +20,11 @@ Decisions:
 - A failed file whose content could be hashed is not retried until it or the version key
   changes (an encrypted PDF stays encrypted); a file that could not even be read (permissions,
   vanished, not a regular file) is retried every run. Either way its error row stays in the
-  output and the exit code stays 3 until the file is fixed or removed.
+  output and the exit code stays 3 until the file is fixed or removed. Such a passing failure
+  never replaces a file's earlier ok rows (they stay; the run still exits 3).
+- A file that kills the process while it is read (out of memory, a parser crash) is marked
+  in the ledger first; after MAX_CRASHES deaths on the same content it gets an error row, so
+  one hostile file cannot stop every later nightly run.
 - Nothing on the console, in the audit log or in an error message holds report text: errors
   come from ReportError messages (written to be safe) or only the exception type / OS errno text.
 """
@@ -67,7 +71,7 @@ class RunSummary:
     files_seen: int = 0  # report files discovered
     processed: int = 0  # read (or tried) in this run
     ok: int = 0  # processed in this run, status ok
-    failed: int = 0  # processed in this run, status error
+    failed: int = 0  # failed in this run (error rows, and passing failures that kept old rows)
     unchanged: int = 0  # skipped: same content and version key as in the ledger
     skipped: int = 0  # skipped with a logged reason (directory, changed while read, ...)
     errors_in_output: int = 0  # input files whose current output row is an error (drives exit 3)
@@ -453,17 +457,17 @@ def materialise(ledger: Ledger, output: Path, fmt: str) -> int:
     generation = ledger.generation
     count = 0
 
-    def rows():
-        nonlocal count
-        for i, row in enumerate(ledger.rows()):
-            if i == 1:
-                _kill_point("rows")
-            count += 1
-            yield row
-
     def write(fh):
+        def rows():
+            nonlocal count
+            for i, row in enumerate(ledger.rows()):
+                if i == 1:
+                    fh.flush()  # the first row is on disk: a kill now leaves a half-written file
+                    _kill_point("rows")
+                count += 1
+                yield row
+
         out.write_rows(fh, rows(), fmt)
-        fh.flush()
 
     out.atomic_write(output, write, before_rename=lambda: _kill_point("rename"))
     ledger.mark_written(generation)

@@ -20,17 +20,14 @@ How a report is cut
   mentions exactly one side (by side word or specimen letter, e.g. "ADDENDUM (Part C)")
   goes to that side only.
 
-Output contract (one row per tumour specimen)
-- A side is a tumour site when its own blocks hold non-negated tumour evidence (carcinoma,
-  DCIS, a synoptic section, a pT/ypT stage; "negative for carcinoma" does not count).
-- Both sides tumour sites (bilateral report): two units, specimen "left" and "right", in
-  the order the report first mentions them.
-- Otherwise one unit with specimen None - also for a unilateral report whose sections name
-  their side (the row is the report; its side is in the text for whoever needs it). When one
-  side is a tumour site and the other only benign (e.g. a prophylactic contralateral
-  mastectomy), the benign side's blocks are left out of the unit so its node counts and
-  margins cannot contaminate the tumour's labels.
-- Text with no headers at all is one unit, unchanged.
+Output contract (one row per specimen side)
+- Both sides have their own specimen or synoptic blocks (bilateral report): two units,
+  specimen "left" and "right", in the order the report first names them. This holds also
+  when one side is benign (a prophylactic contralateral mastectomy): its unit then carries
+  no stage or receptor evidence and its row says "not reported", while its node counts and
+  margins stay out of the tumour side's text.
+- Otherwise one unit with specimen None holding the whole text - also for a unilateral
+  report whose sections name their side (the row is the report; the side is in the text).
 """
 from __future__ import annotations
 
@@ -63,8 +60,6 @@ class SegmentRules:
     shared_headers: tuple[re.Pattern, ...]
     laterality_field: re.Pattern
     part_reference: re.Pattern
-    tumour: re.Pattern
-    negation: re.Pattern
 
 
 def _parse(path: Path) -> SegmentRules:
@@ -88,7 +83,7 @@ def _parse(path: Path) -> SegmentRules:
 
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
-        many("shared_headers"), one("laterality_field"), one("part_reference"), one("tumour"), one("negation"),
+        many("shared_headers"), one("laterality_field"), one("part_reference"),
     )
 
 
@@ -163,10 +158,6 @@ def _mentioned_sides(text: str, letter_side: dict[str, str], rules: SegmentRules
     return sides
 
 
-def _has_tumour(text: str, rules: SegmentRules) -> bool:
-    return bool(rules.tumour.search(rules.negation.sub(" ", text)))
-
-
 def segment(text: str, rules: SegmentRules | None = None) -> list[Segment]:
     """Split a report into tumour-specimen units (see the module docstring for the contract)."""
     rules = rules or load_rules()
@@ -204,18 +195,11 @@ def segment(text: str, rules: SegmentRules | None = None) -> list[Segment]:
             if len(sides) == 1:
                 b.side = sides.pop()
 
-    lateral = [b for b in blocks if b.kind in ("specimen", "synoptic") and b.side]
-    order = list(dict.fromkeys(b.side for b in lateral))  # sides in order of first appearance
-    tumour_sides = [s for s in order if _has_tumour("\n".join(block_text(b) for b in lateral if b.side == s), rules)]
-
-    def unit(side: str | None, drop: str | None = None) -> str:
-        keep = [b for b in blocks if b.side is None or b.side == side] if side else \
-               [b for b in blocks if b.side != drop]
-        return "\n".join(block_text(b) for b in keep)
-
-    if len(tumour_sides) == 2:
-        return [Segment(side, unit(side)) for side in tumour_sides]
-    if len(tumour_sides) == 1 and len(order) == 2:
-        benign = next(s for s in order if s != tumour_sides[0])
-        return [Segment(None, unit(None, drop=benign))]
-    return [Segment(None, text)]
+    order = list(dict.fromkeys(b.side for b in blocks if b.kind in ("specimen", "synoptic") and b.side))
+    if len(order) < 2:
+        return [Segment(None, text)]
+    # Bilateral: each unit is the shared blocks plus its own side's, in report order.
+    return [
+        Segment(side, "\n".join(block_text(b) for b in blocks if b.side in (None, side)))
+        for side in order
+    ]

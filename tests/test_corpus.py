@@ -1,4 +1,5 @@
 """The synthetic corpus: reproducible, valid labels, long-tailed classes, gold true to the files, PHI present."""
+
 from __future__ import annotations
 
 import collections
@@ -74,8 +75,16 @@ def test_class_balance_is_long_tailed_like_a_cohort():
     assert t.most_common(1)[0][0] == "T1" and share("t_stage", "T1") > 0.4
     assert n.most_common(1)[0][0] == "N0" and share("n_stage", "N0") > 0.55
     assert g.most_common(1)[0][0] == "G2"
-    for task, label in [("t_stage", "T4"), ("n_stage", "N3"), ("m_stage", "M1"), ("her2", "Positive"),
-                        ("her2", "Equivocal"), ("t_stage", "T0"), ("t_stage", "Tis"), ("n_stage", "N1mi")]:
+    for task, label in [
+        ("t_stage", "T4"),
+        ("n_stage", "N3"),
+        ("m_stage", "M1"),
+        ("her2", "Positive"),
+        ("her2", "Equivocal"),
+        ("t_stage", "T0"),
+        ("t_stage", "Tis"),
+        ("n_stage", "N1mi"),
+    ]:
         assert 0.02 <= share(task, label) <= 0.25, (task, label, share(task, label))
     assert share("m_stage", None) > 0.6  # M mostly not stated
     assert 0.72 <= share("er", "Positive") <= 0.88

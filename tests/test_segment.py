@@ -125,16 +125,19 @@ def test_unilateral_report_is_one_unit_without_specimen():
     assert segment(UNILATERAL) == [Segment(None, UNILATERAL)]
 
 
-def test_benign_contralateral_specimen_is_left_out():
+def test_benign_contralateral_side_gets_its_own_unit():
+    # A prophylactic contralateral mastectomy is a specimen of its own: its unit has no
+    # stage evidence (its row reads "not reported") and its node count stays out of the left.
     text = UNILATERAL + """C. RIGHT BREAST, PROPHYLACTIC MASTECTOMY:
  - Benign breast tissue, negative for carcinoma.
 D. RIGHT SENTINEL LYMPH NODE:
  - Negative for metastatic carcinoma (0/2).
 """
-    (seg,) = segment(text)
-    assert seg.specimen is None
-    assert "3/4" in seg.text and "pT2 pN1a" in seg.text
-    assert "0/2" not in seg.text and "PROPHYLACTIC" not in seg.text
+    left, right = segment(text)
+    assert (left.specimen, right.specimen) == ("left", "right")
+    assert "3/4" in left.text and "pT2 pN1a" in left.text and "0/2" not in left.text
+    assert "0/2" in right.text and "pT2" not in right.text and "3/4" not in right.text
+    assert left.text.startswith("FINAL DIAGNOSIS:") and right.text.startswith("FINAL DIAGNOSIS:\nC. RIGHT")
 
 
 def test_text_without_any_header_is_one_unchanged_unit():
