@@ -7,7 +7,8 @@ Prints per-field accuracy and macro-F1 of `naive` and `rules` on
       annotations of the text, see the data README): dev half (rules tuned on it), test half, all.
 
 Metrics follow pathx.metrics: over examples whose gold label is known; a missing prediction counts
-as the class "not reported", so abstaining on a known label costs accuracy and adds a zero-F1 class.
+as the class "not reported", so abstaining on a known label costs accuracy and (in F1) adds a
+zero-F1 class; F1g is macro-F1 over the gold classes only (abstentions still count as misses).
 
     python bench/rules.py                 # both parts
     python bench/rules.py --skip-corpus   # TCGA only
@@ -34,37 +35,38 @@ TCGA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "tcga
 TNM = ("t_stage", "n_stage", "m_stage")
 
 
-def score(task: str, gold: list[str | None], pred: list[str | None]) -> tuple[int, float | None, float | None]:
+def score(task: str, gold: list[str | None], pred: list[str | None]) -> tuple[int, float | None, float | None, float | None]:
+    """n, accuracy, macro-F1 as pathx.metrics computes it, and macro-F1 over the gold classes only."""
     classes = list(schema.model_classes(task))
     probs = np.zeros((len(pred), len(classes)))
     for i, p in enumerate(pred):
         probs[i, classes.index(p or schema.NOT_REPORTED)] = 1.0
     m = task_metrics(task, classes, gold, probs)
-    return m.n, m.accuracy, m.macro_f1
+    gold_classes = sorted({g for g in gold if g is not None})
+    f1g = [m.per_class_f1.get(c, 0.0) for c in gold_classes]
+    return m.n, m.accuracy, m.macro_f1, (float(np.mean(f1g)) if f1g else None)
 
 
 def table(title: str, tasks, gold: dict, preds: dict[str, dict]) -> dict:
+    """Per field: accuracy, macro-F1 (pathx.metrics: classes in gold or prediction, so abstaining on
+    a known label adds a zero-F1 "not reported" class) and F1g (macro-F1 over gold classes only)."""
     print(f"\n{title}")
-    print(f"{'field':<10}{'n':>6}" + "".join(f"{e + ' acc':>12}{e + ' F1':>11}" for e in preds))
-    means: dict[str, list] = {e: [] for e in preds}
-    out = {}
+    print(f"{'field':<10}{'n':>5}" + "".join(f"{e + ' acc':>11}{e + ' F1':>10}{e + ' F1g':>11}" for e in preds))
+    rows: dict[str, list] = {e: [] for e in preds}
     for task in tasks:
-        row = f"{task:<10}"
-        for e, p in preds.items():
-            n, acc, f1 = score(task, gold[task], p[task])
-            if e == next(iter(preds)):
-                row += f"{n:>6}"
-            row += f"{_f(acc):>12}{_f(f1):>11}"
-            out[(e, task)] = (acc, f1)
-            if f1 is not None:
-                means[e].append((acc, f1))
-        print(row)
-    row = f"{'mean':<10}{'':>6}"
+        line = f"{task:<10}"
+        for k, (e, p) in enumerate(preds.items()):
+            n, acc, f1, f1g = score(task, gold[task], p[task])
+            line += (f"{n:>5}" if k == 0 else "") + f"{_f(acc):>11}{_f(f1):>10}{_f(f1g):>11}"
+            if acc is not None:
+                rows[e].append((acc, f1, f1g))
+        print(line)
+    line = f"{'mean':<10}{'':>5}"
     for e in preds:
-        accs, f1s = zip(*means[e]) if means[e] else ((), ())
-        row += f"{_f(np.mean(accs) if accs else None):>12}{_f(np.mean(f1s) if f1s else None):>11}"
-    print(row)
-    return out
+        cols = list(zip(*rows[e])) if rows[e] else [(), (), ()]
+        line += "".join(f"{_f(np.mean(c) if c else None):>{w}}" for c, w in zip(cols, (11, 10, 11)))
+    print(line)
+    return rows
 
 
 def _f(v) -> str:

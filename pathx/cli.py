@@ -160,9 +160,8 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
         predictor = make_predictor(engine, bundle=bundle, base=base, device=device)
     except PathxError as err:
         _fail(err)
-    options = IngestOptions(ocr=ocr)
-    if getattr(predictor, "slicing", None):
-        options.slice_mode, options.k = predictor.slicing["mode"], predictor.slicing["k"]
+    # A bundle slices reports the way it was trained; rule engines use the defaults.
+    options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else IngestOptions(ocr=ocr)
     summary = run_folder(input_path, output, predictor, options=options, reprocess=reprocess,
                          audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size)
     sys.exit(summary.exit_code)
@@ -194,6 +193,202 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
     click.echo(coverage_text(report), nl=False)
     click.echo(f"wrote {report.units} labelled specimen(s) to {output}")
     sys.exit(3 if report.file_errors else 0)
+
+
+@main.command()
+@click.argument("train_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output folder of the fit.")
+@click.option("--base", default="smollm2-135m-instruct", show_default=True,
+              help="Base model: smollm2-135m-instruct, minilm-l6-v2 (shipped), or a local HF folder / .gguf file.")
+@click.option("--adapter", type=click.Choice(["lora", "ia3", "prefix", "frozen"]), default="lora", show_default=True,
+              help="PEFT arm: LoRA r=16 a=16 on q/k/v/o; (IA)3; prefix tuning (32 tokens); frozen (heads only).")
+@click.option("--tasks", default=",".join(schema.TASKS), show_default=True, help="Comma-separated subset (single-task runs).")
+@click.option("--val", "val_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Validation set; default: a stratified 80/10/10 split of TRAIN_FILE (seed 42).")
+@click.option("--test", "test_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--epochs", type=int, default=3, show_default=True)
+@click.option("--max-steps", type=int, default=None, help="Cap on optimizer steps (the schedule follows the cap).")
+@click.option("--lr", type=float, default=1e-4, show_default=True)
+@click.option("--micro-batch", type=int, default=2, show_default=True)
+@click.option("--grad-accum", type=int, default=8, show_default=True)
+@click.option("--max-length", type=int, default=512, show_default=True, help="Tokens per input.")
+@click.option("--quant", type=click.Choice(["none", "nf4"]), default="none", show_default=True,
+              help="nf4 = QLoRA: 4-bit NF4 backbone (bitsandbytes) + paged 8-bit AdamW.")
+@click.option("--class-weights", default="her2", show_default=True,
+              help="Tasks weighted by balanced inverse class frequency (paper eq. 7); 'none' for none.")
+@click.option("--eval-every", type=int, default=None, help="Optimizer steps between validations (default: each epoch).")
+@click.option("--checkpoint-every", type=int, default=50, show_default=True, help="Optimizer steps between checkpoints.")
+@click.option("--null-is-not-reported", is_flag=True,
+              help="Treat null labels as 'not reported' (fully labelled sets) instead of unknown (masked).")
+@SLICE_OPTION
+@K_OPTION
+@click.option("--hints/--no-hints", default=True, show_default=True, help="Rule-engine hints in the prompt.")
+@click.option("--resume", is_flag=True, help="Continue a killed fit in OUTPUT from its last checkpoint.")
+@click.option("--device", default="auto", show_default=True)
+def fit(train_file, output, base, adapter, tasks, val_file, test_file, epochs, max_steps, lr, micro_batch, grad_accum,
+        max_length, quant, class_weights, eval_every, checkpoint_every, null_is_not_reported, slice_mode, k, hints,
+        resume, device):
+    """Train a multi-task classifier (LLM encoder + adapter + one head per field) on labelled JSONL.
+
+    \b
+    TRAIN_FILE is the labelled-data format (see `pathx label`, or `pathx demo`'s gold.jsonl).
+    Writes OUTPUT/: config.json, adapter_heads.safetensors (best weights), split.json,
+    metrics.json (accuracy, macro-F1, AUROC, confusion matrices, time, peak memory),
+    pipeline.json (slicing, rule set, review thresholds). Checkpoints every N steps;
+    a killed fit continues with --resume. Then: pathx bundle export OUTPUT -o bundles/NAME-1.0.0.safetensors
+    """
+    from pathx.fit import FitConfig
+    from pathx.pipeline import IngestOptions
+    from pathx.ruleengine import RuleEngine
+    from pathx.train import fit_labeled
+
+    task_list = tuple(t.strip() for t in tasks.split(",") if t.strip())
+    bad = [t for t in task_list if t not in schema.TASKS]
+    if bad or not task_list:
+        raise click.UsageError(f"--tasks: unknown {', '.join(bad) or '(empty)'}; choose from {', '.join(schema.TASKS)}")
+    weights = [] if class_weights == "none" else [t.strip() for t in class_weights.split(",") if t.strip()]
+    config = FitConfig(tasks=list(task_list), adapter=adapter, quant=None if quant == "none" else quant,
+                       max_length=max_length, lr=lr, micro_batch=micro_batch, grad_accum=grad_accum, epochs=epochs,
+                       max_steps=max_steps, eval_every=eval_every, checkpoint_every=checkpoint_every,
+                       class_weights=weights, unknown_as_not_reported=null_is_not_reported, device=device)
+    options = IngestOptions(slice_mode=slice_mode, k=k, tasks=task_list)
+    try:
+        engine = RuleEngine.load() if hints else None
+        result = fit_labeled(train_file, output, base=base, config=config, options=options, engine=engine,
+                             val_path=val_file, test_path=test_file, resume=resume)
+    except PathxError as err:
+        _fail(err)
+    from pathx.metrics import EvalResult, print_metrics
+
+    shown = result.metrics.get("test") or result.metrics.get("val")
+    if shown:
+        print_metrics(EvalResult.from_dict(shown), title=f"{output} ({'test' if result.metrics.get('test') else 'val'})")
+    click.echo(f"fit written to {output} (step {result.global_step}, best val loss {result.best_val_loss})")
+
+
+@main.command("eval")
+@click.argument("model_path", type=click.Path(exists=True, path_type=Path))
+@click.argument("data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--base", default=None, help="Base model path when the bundle's base is not a shipped one.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--confusion", is_flag=True, help="Also print confusion matrices.")
+@click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON.")
+@click.option("--null-is-not-reported", is_flag=True, help="Score null gold labels as 'not reported'.")
+def eval_cmd(model_path, data_file, base, device, confusion, as_json, null_is_not_reported):
+    """Accuracy, macro-F1, AUROC and confusion per field of a bundle (or fit folder) on labelled JSONL."""
+    from pathx.evaluation import evaluate_labeled
+
+    try:
+        result = evaluate_labeled(model_path, data_file, base=base, device=device,
+                                  null_is_not_reported=null_is_not_reported)
+    except PathxError as err:
+        _fail(err)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=1))
+    else:
+        from pathx.metrics import print_metrics
+
+        print_metrics(result, title=f"{model_path.name} on {data_file.name}", confusion=confusion)
+
+
+@main.group()
+def bundle() -> None:
+    """Model bundles: one versioned .safetensors file (adapters + heads + metadata + rule set)."""
+
+
+@bundle.command("export")
+@click.argument("fit_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Bundle file, e.g. bundles/NAME-1.0.0.safetensors.")
+@click.option("--name", default=None, help="Bundle name (default: the fit folder's name).")
+@click.option("--version", "version", default="1.0.0", show_default=True, help="Semantic version.")
+@click.option("--merge", is_flag=True, help="Also write NAME.merged.safetensors with LoRA folded into the base weights.")
+def bundle_export(fit_dir: Path, output: Path, name: str | None, version: str, merge: bool) -> None:
+    """Write a bundle from a `pathx fit` output folder."""
+    from pathx.bundle import export
+
+    try:
+        path = export(fit_dir, output, name=name, version=version, merge=merge)
+    except PathxError as err:
+        _fail(err)
+    click.echo(f"wrote {path}" + (" (and a merged copy)" if merge else ""))
+
+
+@bundle.command("inspect")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="All metadata as JSON (rule files included).")
+def bundle_inspect(path: Path, as_json: bool) -> None:
+    """Show a bundle's metadata: version, base model, tasks, adapter, slicing, metrics."""
+    from pathx.bundle import read_metadata
+
+    try:
+        info = read_metadata(path)
+    except PathxError as err:
+        _fail(err)
+    if as_json:
+        click.echo(json.dumps(info, indent=1, sort_keys=True))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    m = info["model"]
+    test = info.get("metrics", {}).get("test") or info.get("metrics", {}).get("val") or {}
+    table = Table(title=f"{path.name}", show_header=False)
+    rows = [
+        ("name / version", f"{info['name']} {info['version']}"),
+        ("created", info.get("created_at", "")),
+        ("base model", f"{m['base']['name']} ({m['base']['family']}, sha256 {m['base']['sha256'][:16]}...)"),
+        ("adapter", json.dumps(m["adapter"])),
+        ("pooling / padding", f"{m['pooling']} / {m['padding_side']}, max length {m['max_length']}"),
+        ("quantisation", str(m.get("quant") or "none")),
+        ("tasks", ", ".join(info["tasks"])),
+        ("slicing", json.dumps(info["slicing"])),
+        ("rule set", (info.get("ruleset") or {}).get("version", "none")),
+        ("review thresholds", ", ".join(f"{t} {v:.3f}" for t, v in info.get("thresholds", {}).items())),
+        ("mean macro-F1", f"{test.get('mean_macro_f1'):.3f} on {test.get('n')} examples" if test.get("mean_macro_f1") is not None else "-"),
+        ("training data sha256", ((info.get("data") or {}).get("sha256") or "")[:16]),
+        ("content sha256", (info.get("content_sha256") or "")[:16]),
+        ("merged", "yes" if info.get("merged") else "no"),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    Console().print(table)
+
+
+@bundle.command("verify")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--base", default=None, help="Also check this base model's weights hash against the bundle's.")
+def bundle_verify(path: Path, base: str | None) -> None:
+    """Check a bundle's integrity (content hash) and, with --base or a shipped base, its base model."""
+    from pathx.bundle import verify
+
+    try:
+        res = verify(path, base=base)
+    except PathxError as err:
+        _fail(err)
+    click.echo(f"ok: {res.name} {res.version}, content sha256 {res.content_sha256[:16]}..., "
+               f"base {'checked' if res.base_checked else 'not checked (pass --base)'}")
+
+
+@bundle.command("list")
+def bundle_list() -> None:
+    """Bundles in the repo's bundles/ folder and in the user data directory."""
+    from pathx.bundle import read_metadata
+    from pathx.bundlefiles import bundle_dirs, default_bundle, list_bundles
+
+    default = default_bundle()
+    found = list_bundles()
+    if not found:
+        click.echo("no bundles in " + ", ".join(str(d) for d in bundle_dirs()))
+    for p in found:
+        try:
+            info = read_metadata(p)
+            f1 = (info.get("metrics", {}).get("test") or {}).get("mean_macro_f1")
+            desc = f"{info['name']} {info['version']}  base {info['model']['base']['name']}" + (
+                f"  macro-F1 {f1:.3f}" if f1 is not None else "")
+        except PathxError as err:
+            desc = f"unreadable: {err}"
+        click.echo(f"{'*' if default and p.resolve() == default.resolve() else ' '} {p}  {desc}")
 
 
 @main.group()

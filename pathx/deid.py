@@ -115,11 +115,13 @@ def load_rules(path: str | Path | None = None) -> DeidRules:
 
 
 def _phi_spans(match: re.Match) -> list[tuple[int, int]]:
-    """The redacted part of a match: its groups named phi* if any took part, else all of it."""
-    groups = [g for g in match.re.groupindex if g.startswith("phi")]
-    if not groups:
-        return [match.span()]
-    return [match.span(g) for g in groups if match.group(g) is not None]
+    """The redacted part of a match: its groups named phi* that took part, else all of it.
+
+    A pattern may have alternatives with and without a phi group ("123-45-6789" or
+    "SSN: 123456789"); a match through an alternative without one is redacted whole.
+    """
+    spans = [match.span(g) for g in match.re.groupindex if g.startswith("phi") and match.group(g) is not None]
+    return spans or [match.span()]
 
 
 def _propagated(text: str, words: set[str], rules: DeidRules) -> list[tuple[int, int]]:
@@ -128,7 +130,7 @@ def _propagated(text: str, words: set[str], rules: DeidRules) -> list[tuple[int,
     for word in words:
         if len(word) < 2 or word.lower() in rules.not_names:
             continue
-        if len(word) <= 3:
+        if len(word) <= 2:
             forms.add(word)  # "Do", "Li", "Ng": other spellings are ordinary words ("DO", "LI")
         else:
             forms.update({word, word.upper(), word[0].upper() + word[1:].lower()})

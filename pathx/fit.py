@@ -509,7 +509,7 @@ def fit(
                     y = {t: v[chunk] for t, v in train_y.items()}
                     loss = multitask_loss(logits, y, weights) / len(group)
                     loss.backward()
-                    step_loss += float(loss)
+                    step_loss += float(loss.detach())
                     step_tokens += int(batch["attention_mask"].sum())
                 if cfg.max_grad_norm:
                     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.max_grad_norm)

@@ -93,6 +93,11 @@ class EvalResult:
             "tasks": {t: asdict(m) for t, m in self.tasks.items()},
         }
 
+    @classmethod
+    def from_dict(cls, d: dict) -> EvalResult:
+        return cls(tasks={t: TaskMetrics(**m) for t, m in d.get("tasks", {}).items()},
+                   n_examples=d.get("n_examples", 0), seconds=d.get("seconds", 0.0))
+
 
 def evaluate(model_or_predictor, examples, batch_size: int = 8) -> EvalResult:
     """Metrics of a MultiTaskClassifier (or Predictor) on examples with .prompt and .labels.

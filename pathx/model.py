@@ -482,6 +482,17 @@ def _assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiT
     return model
 
 
+def build_from_config(config: ModelConfig, base: str | os.PathLike | BaseModel | None = None,
+                      device: str | torch.device | None = "auto") -> MultiTaskClassifier:
+    """The architecture a config describes (base checked by sha256), with untrained adapter and
+    heads; follow with load_trainable_state_dict(). The bundle module rebuilds models this way."""
+    if not isinstance(base, BaseModel):
+        base = resolve_base(base or config.base["name"], expect_sha256=config.base["sha256"])
+    elif base.sha256 != config.base["sha256"]:
+        raise BaseModelError(f"base {base.source}: weights sha256 differ from the model config's")
+    return _assemble(base, ModelConfig.from_dict(config.to_dict()), device, seed=0)
+
+
 def load_model(
     out_dir: str | os.PathLike, base: str | os.PathLike | None = None, device: str | torch.device | None = "auto"
 ) -> MultiTaskClassifier:
@@ -492,9 +503,7 @@ def load_model(
     from safetensors.torch import load_file
 
     out_dir = Path(out_dir)
-    config = ModelConfig.load(out_dir / CONFIG_FILE)
-    resolved = resolve_base(base or config.base["name"], expect_sha256=config.base["sha256"])
-    model = _assemble(resolved, config, device, seed=0)
+    model = build_from_config(ModelConfig.load(out_dir / CONFIG_FILE), base=base, device=device)
     weights = out_dir / WEIGHTS_FILE
     if not weights.exists():
         raise PathxError(f"{weights}: missing")

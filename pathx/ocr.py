@@ -16,6 +16,7 @@ import io
 import os
 import shutil
 import subprocess
+import warnings
 from typing import Protocol
 
 OCR_CHOICES: tuple[str, ...] = ("auto", "tesseract", "easyocr", "off")
@@ -124,19 +125,24 @@ class EasyOcrEngine:
         model_dir = easyocr_en_models.model_dir()
         # download_enabled=False: a missing weight file is an error, never a download.
         # user_network_directory: otherwise EasyOCR creates ~/.EasyOCR on every machine.
-        self.reader = easyocr.Reader(
-            ["en"],
-            gpu=torch.cuda.is_available(),
-            model_storage_directory=model_dir,
-            user_network_directory=model_dir,
-            download_enabled=False,
-            verbose=False,
-        )
+        with warnings.catch_warnings():
+            # torch deprecation chatter from EasyOCR's quantisation, not ours to fix.
+            warnings.simplefilter("ignore")
+            self.reader = easyocr.Reader(
+                ["en"],
+                gpu=torch.cuda.is_available(),
+                model_storage_directory=model_dir,
+                user_network_directory=model_dir,
+                download_enabled=False,
+                verbose=False,
+            )
 
     def recognize(self, image, dpi: int) -> str:
         import numpy as np
 
-        boxes = self.reader.readtext(np.asarray(image.convert("L")), detail=1, paragraph=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "pin_memory ... no accelerator" on CPU
+            boxes = self.reader.readtext(np.asarray(image.convert("L")), detail=1, paragraph=False)
         return boxes_to_lines([(box, text) for box, text, _conf in boxes])
 
 

@@ -27,6 +27,9 @@ class IngestOptions:
     k: int = 5
     seed: int = 0
     max_pages: int = 200
+    # Report characters kept in a window/random prompt, so the Hints block after the report
+    # survives the model's 512-token limit (the "full" ablation is truncated by the model only).
+    max_report_chars: int = 700
     tasks: tuple[str, ...] = schema.TASKS
 
 
@@ -129,6 +132,8 @@ def units_for_examples(examples, engine, options: IngestOptions) -> tuple[list[U
 def _single_unit(text: str, file: str, engine, options: IngestOptions, report_text: str | None = None) -> Unit:
     hints = engine.hints(text) if engine is not None else {}
     sliced = slice_report(text, mode=options.slice_mode, k=options.k, seed=options.seed)
+    if options.slice_mode != "full" and len(sliced) > options.max_report_chars:
+        sliced = sliced[: options.max_report_chars] + " ..."
     return Unit(file=file, specimen=None, text=text, sliced=sliced,
                 prompt=build_prompt(sliced, hints, options.tasks), hints=hints,
                 report_text=text if report_text is None else report_text)

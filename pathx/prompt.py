@@ -188,6 +188,12 @@ def _one_line(s: str) -> str:
     return " ".join(str(s).split())
 
 
+# Hints are anchors, not the answer: a few short strings per field keep the prompt inside the
+# model's 512 tokens (the Hints block comes last and would be truncated first).
+MAX_HINTS_PER_TASK = 2
+MAX_HINT_CHARS = 80
+
+
 def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.TASKS) -> str:
     """The four-block prompt (Field, Classes, Report, Hints) for one unit and its tasks."""
     tasks = tuple(tasks)
@@ -207,7 +213,8 @@ def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.T
     parts.append("Hints:")
     hints = hints or {}
     for t in tasks:
-        evidence = [_one_line(e) for e in hints.get(t) or [] if _one_line(e)]
+        evidence = [_one_line(e)[:MAX_HINT_CHARS] for e in hints.get(t) or [] if _one_line(e)]
         if evidence:
-            parts.append(f"{HINT_NAMES[t]}: {'; '.join(dict.fromkeys(evidence))}")
+            kept = list(dict.fromkeys(evidence))[:MAX_HINTS_PER_TASK]
+            parts.append(f"{HINT_NAMES[t]}: {'; '.join(kept)}")
     return "\n".join(parts)

@@ -321,7 +321,7 @@ class RuleEngine:
         if kind == "node_count" and "pos" not in groups and r.get("count") is None:
             raise bad("kind 'node_count' needs group pos or a count")
         rule_map = None
-        if kind in ("map", "her2_ish"):
+        if kind in ("map", "her2_ish", "her2_ihc"):
             map_name = r.get("map")
             if map_name not in maps:
                 raise bad(f"map {map_name!r} is not defined (known: {', '.join(sorted(maps))})")
@@ -375,7 +375,10 @@ class RuleEngine:
         return text
 
     def sections_of(self, text: str) -> list[tuple[int, int, str, int]]:
-        """(start, end, name, priority) spans covering the text, in order."""
+        """(start, end, name, priority) spans covering the text, in order (after OCR repairs)."""
+        return self._sections(self._repair(text))
+
+    def _sections(self, text: str) -> list[tuple[int, int, str, int]]:
         hits = []
         for sec in self.sections:
             for m in sec.regex.finditer(text):
@@ -427,7 +430,7 @@ class RuleEngine:
     def mentions(self, text: str) -> list[Mention]:
         """Every candidate any rule finds, with its section and priority (for debugging and audit)."""
         work = self._repair(text)
-        spans = self.sections_of(work)
+        spans = self._sections(work)
         demoted = []  # (start, end, name, priority) sentences around prior-case references
         for ctx in self.contexts:
             for m in ctx.regex.finditer(work):
@@ -555,8 +558,8 @@ class RuleEngine:
             mention.value = "Positive" if score >= self.receptor["allred_positive_min"] else "Negative"
             return True
         if kind == "her2_ihc":
-            mention.value = {"0": "Negative", "1": "Negative", "2": "Equivocal", "3": "Positive"}[raw]
-            return True
+            mention.value = rule.map.get(_norm_key(raw)) or None  # maps.her2_ihc: 0/1+ neg, 2+ equivocal, 3+ pos
+            return mention.value is not None
         if kind == "her2_ish":
             key = _norm_key(raw)
             mention.value = rule.map.get(key) or None

@@ -48,11 +48,15 @@ def model_classes(task: str) -> tuple[str, ...]:
 
 
 def check_label(task: str, value: str | None) -> str | None:
-    """Return a contract label (or None) or raise ValueError naming the bad value."""
+    """Validate a label of labelled data: a contract label, `not reported`, or None (unknown).
+
+    `not reported` is a training target (the report truly states nothing; the model learns to
+    abstain); None / "" means unknown and is masked out of that task's loss.
+    """
     if task not in VOCAB:
         raise ValueError(f"unknown task {task!r}; tasks are {', '.join(TASKS)}")
-    if value is None or value == "" or value == NOT_REPORTED:
+    if value is None or value == "":
         return None
-    if value not in VOCAB[task]:
-        raise ValueError(f"{task}: {value!r} is not one of {', '.join(VOCAB[task])}")
+    if value != NOT_REPORTED and value not in VOCAB[task]:
+        raise ValueError(f"{task}: {value!r} is not one of {', '.join(model_classes(task))}")
     return value

@@ -367,6 +367,8 @@ def make_report(rng: random.Random) -> Fixture:
         b.line("Reviewed by {d}", d=("NAME", doc3))
     if rng.random() < 0.6:
         b.line("Questions: {e} or {u}", e=("EMAIL", email(rng, doc1_last)), u=("URL", url(rng)))
+    if rng.random() < 0.2:
+        b.line(rng.choice(["5SN: {s}", "SS# {s}", "ID {s}"]), s=("SSN", ssn(rng)))
     if rng.random() < 0.3:
         b.line("Lab Tel: {p}", p=("PHONE", f"{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"))
 

@@ -108,6 +108,7 @@ def test_clinical_text_is_left_exactly_as_it_was():
         ("Health Card No: 1234-567-890-AB, P.O. Box 88", "Health Card No: [MRN], [ADDRESS]"),
         ("Toronto, ON M5G 2C4 (home); aged 101", "[ADDRESS] (home); aged [AGE>89]"),
         ("JANE DOE MD  03.11.2024", "[NAME] MD  [DATE]"),
+        ("5SN: 183-84-3553 (OCR-damaged cue); SSN 183843553", "5SN: [SSN] (OCR-damaged cue); SSN [SSN]"),
         ("Ms. Doe returned; DOE reviewed by Dr Doe", "Ms. [NAME] returned; [NAME] reviewed by Dr [NAME]"),
     ],
 )

@@ -1,6 +1,7 @@
 """Training: loss masking, eq. 7 weights, split, a learnable synthetic fit, checkpoint/resume, metrics."""
 from __future__ import annotations
 
+import io
 import json
 import random
 from collections import Counter
@@ -198,11 +199,19 @@ def test_resume_continues_a_killed_fit_to_the_same_end_state(decoder_base, tmp_p
     assert resumed.metrics["best_step"] == whole.metrics["best_step"]
 
 
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
 def test_explicit_val_and_single_task_fit_with_encoder(tmp_path):
     base = build_tiny_base(tmp_path / "bert", "encoder")
     examples = synthetic(40, seed=9)
     cfg = fast_config(tasks=["her2"], epochs=1, adapter="ia3", class_weights=[])
-    result = fit(examples[:30], tmp_path / "out", base=base, config=cfg, val=examples[30:], test=examples[35:])
+    tty = FakeTTY()
+    result = fit(examples[:30], tmp_path / "out", base=base, config=cfg, val=examples[30:], test=examples[35:],
+                 progress_stream=tty)
+    assert "loss" in tty.getvalue() and "tok/s" in tty.getvalue()  # the rich bar drew on the terminal
     assert result.model.tasks == ["her2"]
     split = json.loads((tmp_path / "out" / "split.json").read_text())
     assert split["explicit"] and len(split["val"]) == 10 and len(split["test"]) == 5

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Train the shipped default bundles on this 2-core CPU machine (about 75 minutes in all).
+# Resumable: rerun the same command after a kill and each fit continues from its checkpoint.
+#   nohup bash bench/train_default.sh > work/train.log 2>&1 &
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PX=.venv/bin/pathx
+[ -f work/data/train.jsonl ] || .venv/bin/python bench/data.py --out work/data
+
+fit() {  # fit NAME ARGS...: fresh, or --resume when a checkpoint is there; skip when finished
+  local out=work/runs/$1; shift
+  if [ -f "$out/metrics.json" ]; then echo "$out: done"; return; fi
+  local resume=(); [ -d "$out/checkpoint" ] && resume=(--resume)
+  $PX fit work/data/train.jsonl -o "$out" "$@" "${resume[@]}" --checkpoint-every 20 --eval-every 60
+}
+
+# SmolLM2-135M-Instruct + LoRA (r=16, alpha=16, q/k/v/o): one epoch fits the session's budget.
+fit smollm2-lora --base smollm2-135m-instruct --adapter lora --epochs 1 --lr 3e-4 \
+  --micro-batch 4 --grad-accum 4 --max-length 640
+# all-MiniLM-L6-v2 + LoRA: the fast bundle (512 positions at most).
+fit minilm-lora --base minilm-l6-v2 --adapter lora --epochs 2 --lr 5e-4 \
+  --micro-batch 4 --grad-accum 4 --max-length 512
+echo "all fits done"

@@ -1,0 +1,150 @@
+"""Bundles: export -> inspect -> verify -> load round trip, tamper/base/pickle refusal, `run` on a bundle."""
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from pathx import corpus, schema
+from pathx.basemodels import build_tiny_base
+from pathx.bundle import BundleError, BundlePredictor, export, read_metadata, verify
+from pathx.fit import FitConfig
+from pathx.labels import read_labeled
+from pathx.model import Predictor
+from pathx.pipeline import IngestOptions, units_for_examples
+from pathx.ruleengine import RuleEngine
+from pathx.train import fit_labeled
+
+
+def _words(folder) -> list[str]:
+    words = set()
+    for p in folder.glob("*.txt"):
+        words.update(re.findall(r"[a-z0-9]+", p.read_text().lower()))
+    return sorted(words)[:3000]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bundle")
+    reports = root / "reports"
+    corpus.generate(reports, 14, seed=3, formats=("txt",))
+    rows = [json.loads(l) for l in (reports / "gold.jsonl").read_text().splitlines()]
+    for r in rows:  # the corpus is fully labelled: null means the report states nothing
+        r["labels"] = {t: r["labels"].get(t) or schema.NOT_REPORTED for t in schema.TASKS}
+    labeled = reports / "labeled.jsonl"
+    labeled.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    base = build_tiny_base(root / "base", "decoder", words=_words(reports))
+    config = FitConfig(max_steps=2, micro_batch=2, grad_accum=1, device="cpu", eval_batch_size=4,
+                       unknown_as_not_reported=True)
+    fit_dir = root / "fit"
+    fit_labeled(labeled, fit_dir, base=str(base), config=config, options=IngestOptions(), engine=RuleEngine.load())
+    bundle = export(fit_dir, root / "tiny-0.1.0.safetensors", name="tiny", version="0.1.0")
+    return {"root": root, "reports": reports, "labeled": labeled, "base": base, "fit": fit_dir, "bundle": bundle}
+
+
+def test_export_inspect_holds_everything_to_reproduce(trained):
+    info = read_metadata(trained["bundle"])
+    assert info["format"] == "pathx-bundle-1" and info["name"] == "tiny" and info["version"] == "0.1.0"
+    assert info["tasks"] == list(schema.TASKS)
+    assert info["classes"]["her2"][-1] == schema.NOT_REPORTED
+    assert len(info["model"]["base"]["sha256"]) == 64
+    assert info["model"]["adapter"]["name"] == "lora" and info["model"]["padding_side"] in ("left", "right")
+    assert info["slicing"]["mode"] == "window" and info["slicing"]["k"] == 5
+    assert set(info["thresholds"]) == set(schema.TASKS)
+    # The rule set is embedded verbatim and rebuilds an engine with the same version.
+    files = info["ruleset"]["files"]
+    assert files == RuleEngine.load().files()
+    assert RuleEngine.from_files(files).version == info["ruleset"]["version"]
+    assert len(info["data"]["sha256"]) == 64 and len(info["content_sha256"]) == 64
+
+
+def test_round_trip_gives_identical_predictions(trained):
+    examples = read_labeled(trained["labeled"])
+    predictor = BundlePredictor.load(trained["bundle"], base=str(trained["base"]), device="cpu")
+    units, _ = units_for_examples(examples, predictor.engine, predictor.ingest_options())
+    from_bundle = predictor._predictor.predict_proba([u.prompt for u in units])
+    from_fit = Predictor.load(trained["fit"], base=str(trained["base"]), device="cpu").predict_proba(
+        [u.prompt for u in units])
+    for t in schema.TASKS:
+        assert torch.equal(from_bundle[t], from_fit[t])
+    assert verify(trained["bundle"], base=str(trained["base"])).base_checked
+
+
+def _flip(src, dst, offset_from_end: int | None = None, find: bytes | None = None):
+    data = bytearray(src.read_bytes())
+    i = data.index(find) if find else len(data) - offset_from_end
+    data[i] ^= 0x01
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def test_flipped_byte_fails_verify_and_refuses_to_load(trained, tmp_path):
+    in_tensor = _flip(trained["bundle"], tmp_path / "t.safetensors", offset_from_end=3)
+    with pytest.raises(BundleError, match="content hash mismatch"):
+        verify(in_tensor)
+    with pytest.raises(BundleError, match="content hash mismatch"):
+        BundlePredictor.load(in_tensor, base=str(trained["base"]), device="cpu")
+    # Metadata is covered too: an edited threshold or version is a modified file.
+    in_meta = _flip(trained["bundle"], tmp_path / "m.safetensors", find=b"0.1.0")
+    with pytest.raises(BundleError, match="content hash mismatch"):
+        verify(in_meta)
+
+
+def test_wrong_base_model_is_refused(trained, tmp_path):
+    other = build_tiny_base(tmp_path / "other", "decoder", words=_words(trained["reports"]), seed=7)
+    with pytest.raises(BundleError, match="wrong base model"):
+        BundlePredictor.load(trained["bundle"], base=str(other), device="cpu")
+    with pytest.raises(BundleError, match="wrong base model"):
+        verify(trained["bundle"], base=str(other))
+
+
+def test_pickle_files_are_refused_without_unpickling(trained, tmp_path):
+    zipped = tmp_path / "torchsave.safetensors"
+    torch.save({"w": torch.zeros(2)}, zipped)
+    raw = tmp_path / "raw.safetensors"
+    raw.write_bytes(pickle.dumps({"w": [0.0, 1.0]}))
+    for bad in (zipped, raw):
+        with pytest.raises(BundleError, match="pickle"):
+            verify(bad)
+        with pytest.raises(BundleError, match="pickle"):
+            BundlePredictor.load(bad, device="cpu")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!")
+    with pytest.raises(BundleError, match="not a safetensors file"):
+        read_metadata(junk)
+
+
+def test_cli_run_on_bundle_writes_every_contract_column(trained, tmp_path):
+    out = tmp_path / "out.csv"
+    env_cmd = [sys.executable, "-m", "pathx.cli", "run", str(trained["reports"]), "-o", str(out),
+               "--engine", "model", "--bundle", str(trained["bundle"]), "--base", str(trained["base"]),
+               "--device", "cpu", "--quiet"]
+    proc = subprocess.run(env_cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with out.open() as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames) == schema.OUTPUT_COLUMNS
+        rows = list(reader)
+    assert len(rows) >= 14
+    for row in rows:
+        assert row["status"] == "ok" and row["bundle"] == "tiny-0.1.0"
+        for t in schema.TASKS:
+            assert 0.0 < float(row[f"{t}_confidence"]) <= 1.0
+            assert row[t] == "" or row[t] in schema.VOCAB[t]
+        assert row["needs_review"] in ("true", "false")
+
+
+def test_cli_verify_reports_tampering_in_one_line(trained, tmp_path):
+    bad = _flip(trained["bundle"], tmp_path / "bad.safetensors", offset_from_end=5)
+    proc = subprocess.run([sys.executable, "-m", "pathx.cli", "bundle", "verify", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "bad.safetensors" in proc.stderr and "content hash mismatch" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
