@@ -78,7 +78,8 @@ def extract_file(path: Path, root: Path, engine, options: IngestOptions) -> File
         clean = deidentify(read.text).text
         result.units = units_from_text(clean, rel, engine, options)
     except ReportError as err:
-        result.error = str(err)
+        # Name the file as the output does (relative to the input folder), not by absolute path.
+        result.error = str(err).replace(str(path), rel)
     result.seconds = time.perf_counter() - started
     return result
 
