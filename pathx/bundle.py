@@ -135,6 +135,7 @@ def fit_dir_info(fit_dir: Path, name: str, version: str) -> dict:
         "review_precision": pipeline.get("review_precision"),
         "hints": pipeline.get("hints", True),
         "ruleset": pipeline.get("ruleset"),
+        "rule_files": pipeline.get("rule_files"),
         "data": pipeline.get("data"),
         "metrics": _metrics_summary(metrics),
     }

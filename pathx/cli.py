@@ -143,6 +143,9 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, quiet):
     """Extract T/N/M, grade, ER, PR, HER2 from every report under INPUT_PATH into OUTPUT.
 
+    INPUT_PATH is a folder (searched recursively for .pdf and .txt), one report file, or a
+    .jsonl file with one report per line ({"id": ..., "text": ...}).
+
     \b
     One row per (file, specimen). Incremental: files already in the ledger beside OUTPUT with the
     same content and bundle are skipped, changed files are replaced. Safe to kill and rerun.
@@ -162,8 +165,14 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
         _fail(err)
     # A bundle slices reports the way it was trained; rule engines use the defaults.
     options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else IngestOptions(ocr=ocr)
-    summary = run_folder(input_path, output, predictor, options=options, reprocess=reprocess,
-                         audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size)
+    from pathx.pipeline import reports_folder
+
+    try:
+        with reports_folder(input_path, output.parent) as folder:
+            summary = run_folder(folder, output, predictor, options=options, reprocess=reprocess,
+                                 audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size)
+    except PathxError as err:
+        _fail(err)
     sys.exit(summary.exit_code)
 
 
@@ -175,6 +184,8 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the review sample.")
 def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> None:
     """Bootstrap labels for unlabelled reports with the rule engine (the paper's S1.A loop).
+
+    INPUT_PATH is a folder of .pdf/.txt reports, one file, or a .jsonl with {"id", "text"} per line.
 
     \b
     Writes OUTPUT (labelled-data JSONL, de-identified text inline, ready for `pathx fit`) and beside it:
@@ -189,7 +200,13 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
         engine = RuleEngine.load()
     except PathxError as err:
         _fail(err)
-    report = label_folder(input_path, output, engine, IngestOptions(ocr=ocr), audit_n=audit_n, seed=seed)
+    from pathx.pipeline import reports_folder
+
+    try:
+        with reports_folder(input_path, output.parent) as folder:
+            report = label_folder(folder, output, engine, IngestOptions(ocr=ocr), audit_n=audit_n, seed=seed)
+    except PathxError as err:
+        _fail(err)
     click.echo(coverage_text(report), nl=False)
     click.echo(f"wrote {report.units} labelled specimen(s) to {output}")
     sys.exit(3 if report.file_errors else 0)

@@ -15,14 +15,13 @@ date cue, an accession number needs letters and two number groups, and so on.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pathx import paths
 from pathx.errors import RuleFileError
-from pathx.ruletoml import build_refs, compile_pattern, read_toml
+from pathx.ruletoml import load_compiled, build_refs, compile_pattern, read_toml
 
 RULE_FILE = "deid.toml"
 # Words never propagated as names (list in rules/deid.toml).
@@ -99,19 +98,9 @@ def _parse(path: Path) -> DeidRules:
     return DeidRules(path, version, tuple(rules), not_names)
 
 
-@functools.lru_cache(maxsize=8)
-def _cached(path: str, mtime_ns: int, size: int) -> DeidRules:
-    return _parse(Path(path))
-
-
 def load_rules(path: str | Path | None = None) -> DeidRules:
     """Compiled rules from `path` (default rules_dir()/deid.toml); compiled once per file version."""
-    path = Path(path) if path is not None else paths.rules_dir() / RULE_FILE
-    try:
-        st = path.stat()
-    except OSError:
-        raise RuleFileError(f"{path}: rule file not found") from None
-    return _cached(str(path), st.st_mtime_ns, st.st_size)  # an edited file is re-read
+    return load_compiled(Path(path) if path is not None else paths.rules_dir() / RULE_FILE, _parse)
 
 
 def _phi_spans(match: re.Match) -> list[tuple[int, int]]:

@@ -6,6 +6,10 @@ error message can see PHI.
 """
 from __future__ import annotations
 
+import contextlib
+import json
+import re
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +22,7 @@ from pathx.read import read_report
 from pathx.segment import segment
 
 REPORT_SUFFIXES = (".pdf", ".txt")
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass
@@ -138,3 +143,28 @@ def _single_unit(text: str, file: str, engine, options: IngestOptions, report_te
     return Unit(file=file, specimen=None, text=text, sliced=sliced,
                 prompt=build_prompt(sliced, hints, options.tasks), hints=hints,
                 report_text=text if report_text is None else report_text)
+
+
+@contextlib.contextmanager
+def reports_folder(input_path: Path, workdir: Path):
+    """The folder to process: INPUT itself, or for a JSONL of reports ({"id", "text"} per line)
+    a temporary folder of one `<id>.txt` per line, removed afterwards. The ledger keys files by
+    relative path and content, so reruns over the same JSONL stay incremental."""
+    if not (input_path.is_file() and input_path.suffix.lower() == ".jsonl"):
+        yield input_path
+        return
+    workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".pathx-reports-", dir=workdir) as tmp:
+        folder = Path(tmp)
+        with input_path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                    name = SAFE_NAME.sub("_", str(obj["id"]))[:150]
+                    text = obj["text"]
+                except (ValueError, KeyError, TypeError):
+                    raise ReportError(f"{input_path}: line {number} is not a JSON object with 'id' and 'text'") from None
+                (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+        yield folder

@@ -30,7 +30,6 @@ block is present but empty (the prompt ends with "Hints:") when no hint was foun
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import random
 import re
@@ -39,7 +38,7 @@ from pathlib import Path
 
 from pathx import paths, schema
 from pathx.errors import RuleFileError
-from pathx.ruletoml import build_refs, compile_pattern, read_toml
+from pathx.ruletoml import load_compiled, build_refs, compile_pattern, read_toml
 
 RULE_FILE = "anchors.toml"
 MODES = ("window", "full", "random")
@@ -93,19 +92,9 @@ def _parse(path: Path) -> AnchorRules:
     return AnchorRules(version, data["max_lines"], gap, tuple(anchors))
 
 
-@functools.lru_cache(maxsize=8)
-def _cached(path: str, mtime_ns: int, size: int) -> AnchorRules:
-    return _parse(Path(path))
-
-
 def load_anchors(path: str | Path | None = None) -> AnchorRules:
     """Compiled anchors from `path` (default rules_dir()/anchors.toml), compiled once per version."""
-    path = Path(path) if path is not None else paths.rules_dir() / RULE_FILE
-    try:
-        st = path.stat()
-    except OSError:
-        raise RuleFileError(f"{path}: rule file not found") from None
-    return _cached(str(path), st.st_mtime_ns, st.st_size)  # an edited file is re-read
+    return load_compiled(Path(path) if path is not None else paths.rules_dir() / RULE_FILE, _parse)
 
 
 def _anchor_list(anchors) -> tuple[Anchor, ...]:

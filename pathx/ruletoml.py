@@ -5,13 +5,32 @@ word lists and regex macros defined in the same file (see rules/deid.toml for th
 """
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from pathx.errors import RuleFileError
 
 _REF = re.compile(r"<<([A-Za-z_][A-Za-z0-9_]*)>>")
+
+
+T = TypeVar("T")
+
+
+def load_compiled(path: Path, parse: Callable[[Path], T]) -> T:
+    """`parse(path)`, compiled once per file version: an edited rule file is re-read."""
+    try:
+        st = path.stat()
+    except OSError:
+        raise RuleFileError(f"{path}: rule file not found") from None
+    return _compiled(parse, str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(parse, path: str, mtime_ns: int, size: int):
+    return parse(Path(path))
 
 
 def read_toml(path: Path) -> dict:

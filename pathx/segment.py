@@ -31,14 +31,13 @@ Output contract (one row per specimen side)
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pathx import paths
 from pathx.errors import RuleFileError
-from pathx.ruletoml import build_refs, compile_pattern, read_toml
+from pathx.ruletoml import load_compiled, build_refs, compile_pattern, read_toml
 
 RULE_FILE = "segment.toml"
 LEFT, RIGHT = "left", "right"
@@ -87,19 +86,9 @@ def _parse(path: Path) -> SegmentRules:
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _cached(path: str, mtime_ns: int, size: int) -> SegmentRules:
-    return _parse(Path(path))
-
-
 def load_rules(path: str | Path | None = None) -> SegmentRules:
     """Compiled rules from `path` (default rules_dir()/segment.toml), compiled once per version."""
-    path = Path(path) if path is not None else paths.rules_dir() / RULE_FILE
-    try:
-        st = path.stat()
-    except OSError:
-        raise RuleFileError(f"{path}: rule file not found") from None
-    return _cached(str(path), st.st_mtime_ns, st.st_size)  # an edited file is re-read
+    return load_compiled(Path(path) if path is not None else paths.rules_dir() / RULE_FILE, _parse)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from pathx import schema
+from pathx import paths, schema
 from pathx.labels import Example, read_labeled
 from pathx.pipeline import IngestOptions, units_for_examples
 
@@ -100,6 +100,9 @@ def write_pipeline_info(out_dir: Path, options: IngestOptions, engine, data_file
         "tasks": list(options.tasks),
         "hints": engine is not None,
         "ruleset": {"version": engine.version, "digest": engine.digest, "files": engine.files()} if engine else None,
+        # Every rule file the prompts passed through (de-identification, segmentation, anchors), verbatim.
+        "rule_files": {p.relative_to(paths.rules_dir()).as_posix(): p.read_text(encoding="utf-8")
+                       for p in sorted(paths.rules_dir().rglob("*.toml"))},
         "data": {"files": [p.name for p in data_files], "sha256": data_digest(data_files)},
         "thresholds": thresholds,
         "review_precision": REVIEW_PRECISION,
