@@ -189,9 +189,10 @@ def test_text_layer_problem_measures():
     assert text_layer_problem(soup) == "garbled"
 
 
-def test_encrypted_pdf_with_empty_user_password_is_read(tmp_path):
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_encrypted_pdf_with_empty_user_password_is_read(tmp_path, algorithm):
     writer = PdfWriter(clone_from=str(write_text_pdf(tmp_path / "plain.pdf", REPORT)))
-    writer.encrypt(user_password="", owner_password="owner-secret", algorithm="RC4-128")
+    writer.encrypt(user_password="", owner_password="owner-secret", algorithm=algorithm)
     path = tmp_path / "perm.pdf"
     writer.write(path)
     result = read_report(path, ocr="off")
@@ -283,9 +284,10 @@ def test_truncated_pdf(tmp_path):
     assert_report_error(gutted, "damaged PDF")
 
 
-def test_password_protected_pdf(tmp_path):
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_password_protected_pdf(tmp_path, algorithm):
     writer = PdfWriter(clone_from=str(write_text_pdf(tmp_path / "plain.pdf", REPORT)))
-    writer.encrypt(user_password="s3cret", owner_password="owner", algorithm="RC4-128")
+    writer.encrypt(user_password="s3cret", owner_password="owner", algorithm=algorithm)
     path = tmp_path / "locked.pdf"
     writer.write(path)
     assert PdfReader(path).is_encrypted
