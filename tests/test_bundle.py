@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import pickle
 import re
 import shutil
@@ -21,6 +22,7 @@ from pathx.model import Predictor
 from pathx.pipeline import IngestOptions, units_for_examples
 from pathx.ruleengine import RuleEngine
 from pathx.train import fit_labeled
+from runkit import GUARD, REPO
 
 
 def _words(folder) -> list[str]:
@@ -121,13 +123,21 @@ def test_pickle_files_are_refused_without_unpickling(trained, tmp_path):
         read_metadata(junk)
 
 
-def test_cli_run_on_bundle_writes_every_contract_column(trained, tmp_path):
+def test_cli_run_on_bundle_writes_every_contract_column_offline(trained, tmp_path):
+    """The model path (transformers, peft, safetensors) runs with every IP socket refused."""
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(GUARD)
+    log = tmp_path / "sockets.log"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(guard), str(REPO), os.environ.get("PYTHONPATH", "")]),
+               PATHX_SOCKET_LOG=str(log), HF_HUB_OFFLINE="0", TRANSFORMERS_OFFLINE="0")
     out = tmp_path / "out.csv"
     env_cmd = [sys.executable, "-m", "pathx.cli", "run", str(trained["reports"]), "-o", str(out),
                "--engine", "model", "--bundle", str(trained["bundle"]), "--base", str(trained["base"]),
                "--device", "cpu", "--quiet"]
-    proc = subprocess.run(env_cmd, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(env_cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not log.exists(), log.read_text()
     with out.open() as fh:
         reader = csv.DictReader(fh)
         assert tuple(reader.fieldnames) == schema.OUTPUT_COLUMNS

@@ -27,7 +27,7 @@ from pathx.pipeline import IngestOptions
 from pathx.run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, run_folder
 
 import badinputs
-from runkit import (REPO, TinyPredictor, audit_records, driver_cmd, phi_for, report_text, run_driver, run_env,
+from runkit import (GUARD, REPO, TinyPredictor, audit_records, driver_cmd, phi_for, report_text, run_driver, run_env,
                     write_reports)
 
 N_FILES = 7  # with batch size 2: four batches, the last one short
@@ -280,43 +280,6 @@ def test_no_phi_in_outputs_audit_console_or_errors_text_and_ocr(tmp_path):
 
 # ---------------------------------------------------------------------------------- offline
 
-GUARD = '''
-"""Test guard: any attempt to open a network connection is logged and refused."""
-import os, socket, sys
-_LOG = os.environ["PATHX_SOCKET_LOG"]
-
-def _refuse(what):
-    with open(_LOG, "a") as fh:
-        fh.write(what + "\\n")
-    raise OSError("network access blocked by the pathx test guard: " + what)
-
-_connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-def connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        _refuse("connect %r" % (address,))
-    return _connect(self, address)
-
-def connect_ex(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        _refuse("connect_ex %r" % (address,))
-    return _connect_ex(self, address)
-
-def getaddrinfo(host, *args, **kwargs):
-    _refuse("getaddrinfo %r" % (host,))
-
-socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
-
-# Chain to a sitecustomize further down the path, if any, so the guard changes nothing else.
-import importlib.util
-_here = os.path.dirname(os.path.abspath(__file__))
-for _entry in sys.path:
-    _cand = os.path.join(_entry or ".", "sitecustomize.py")
-    if os.path.abspath(_entry or ".") != _here and os.path.isfile(_cand):
-        _spec = importlib.util.spec_from_file_location("_chained_sitecustomize", _cand)
-        _spec.loader.exec_module(importlib.util.module_from_spec(_spec))
-        break
-'''
 
 
 def _unshare_works() -> bool:
