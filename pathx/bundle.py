@@ -177,6 +177,8 @@ def export_merged(bundle_path: Path, out_path: Path, base: str | None = None) ->
     NF4 weights would lose precision) nor for non-LoRA adapters."""
     from safetensors.torch import save_file
 
+    from pathx.model import NORM_BUFFERS
+
     info, _ = _load_checked(Path(bundle_path))
     if info["model"].get("quant"):
         raise BundleError(f"{bundle_path}: cannot merge into a 4-bit base; export without --merge")
@@ -188,6 +190,7 @@ def export_merged(bundle_path: Path, out_path: Path, base: str | None = None) ->
         backbone = backbone.merge_and_unload()
     tensors = {f"backbone.{k}": v for k, v in backbone.state_dict().items()}
     tensors.update({f"heads.{k}": v for k, v in model.heads.state_dict().items()})
+    tensors.update({f"norm.{k}": getattr(model, k).detach().cpu() for k in NORM_BUFFERS})
     # The merged backbone already has the dedicated pad token: ship its own config and tokenizer.
     import tempfile
 
@@ -267,7 +270,7 @@ def _load_merged(path: Path, info: dict, tensors: dict, device: str):
     import tempfile
 
     from pathx.basemodels import BaseModel, family_of
-    from pathx.model import ModelConfig, _assemble
+    from pathx.model import NORM_BUFFERS, ModelConfig, _assemble
 
     config = ModelConfig.from_dict(info["model"])
     config.adapter = {"name": "frozen"}  # LoRA is already folded into the weights
@@ -284,6 +287,8 @@ def _load_merged(path: Path, info: dict, tensors: dict, device: str):
                      model_type=str(hf.get("model_type", "")), sha256=info["model"]["base"]["sha256"])
     model = _assemble(base, config, device, seed=0)
     model.heads.load_state_dict({k[len("heads."):]: v for k, v in tensors.items() if k.startswith("heads.")})
+    for k in NORM_BUFFERS:
+        getattr(model, k).copy_(tensors[f"norm.{k}"])
     model.eval()
     return model
 

@@ -42,6 +42,7 @@ SPLIT_FILE = "split.json"
 METRICS_FILE = "metrics.json"
 CHECKPOINT_DIR = "checkpoint"
 IGNORE = -100  # target index of a masked (unknown) label
+CALIBRATION_EXAMPLES = 256  # training prompts used to standardise the pooled state
 
 
 @dataclass
@@ -453,6 +454,9 @@ def fit(
         truncation_side=cfg.truncation_side, max_length=cfg.max_length, chat_template=cfg.chat_template,
         quant=cfg.quant, device=cfg.device, seed=cfg.seed,
     )
+    if ckpt is None:  # standardise pooled states on a sample of the training prompts (a resume restores them)
+        sample = random.Random(cfg.seed).sample(train_ex, min(len(train_ex), CALIBRATION_EXAMPLES))
+        model.calibrate([e.prompt for e in sample], batch_size=cfg.eval_batch_size)
     weights = {t: class_weights(train_ex, t) for t in cfg.class_weights if t in tasks}
     train_ids, val_ids = model.tokenize([e.prompt for e in train_ex]), model.tokenize([e.prompt for e in val_ex])
     train_y, val_y = targets_for(train_ex, model), targets_for(val_ex, model)

@@ -35,6 +35,7 @@ CONFIG_FORMAT = "pathx-multitask-1"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "adapter_heads.safetensors"
 ADDED_PAD_TOKEN = "<|pathx_pad|>"
+NORM_BUFFERS = ("feature_mean", "feature_std")  # saved beside adapters and heads
 
 # LoRA target modules by backbone type: the four attention projections (paper S2).
 LORA_TARGETS: dict[str, list[str]] = {
@@ -221,6 +222,29 @@ class MultiTaskClassifier(nn.Module):
             {t: nn.Linear(config.hidden_size, len(config.classes[t]), dtype=torch.float32) for t in config.tasks}
         )
         self._template = _split_chat_template(tokenizer) if config.chat_template else None
+        # Per-dimension standardisation of the pooled state, set from training data by
+        # `calibrate()`. Decoder states carry a few huge, nearly constant dimensions (pairwise
+        # cosine ~0.99 across reports for SmolLM2), which otherwise drown the signal the linear
+        # heads need; identity until calibrated. Saved with the heads.
+        self.register_buffer("feature_mean", torch.zeros(config.hidden_size))
+        self.register_buffer("feature_std", torch.ones(config.hidden_size))
+
+    @torch.no_grad()
+    def calibrate(self, prompts: list[str], batch_size: int = 8) -> None:
+        """Set the pooled-state mean/std from (a sample of) the training prompts."""
+        was_training = self.training
+        self.eval()
+        feats = []
+        ids = self.tokenize(list(prompts))
+        for i in range(0, len(ids), batch_size):
+            batch = self.collate(ids[i : i + batch_size])
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            with torch.autocast(self.device.type, dtype=torch.bfloat16):
+                feats.append(self.pooled(**batch).float())
+        f = torch.cat(feats)
+        self.feature_mean.copy_(f.mean(dim=0))
+        self.feature_std.copy_(f.std(dim=0).clamp(min=1e-3) if len(f) > 1 else torch.ones_like(f[0]))
+        self.train(was_training)
 
     @property
     def tasks(self) -> list[str]:
@@ -281,24 +305,26 @@ class MultiTaskClassifier(nn.Module):
             pooled = self.pooled(input_ids, attention_mask)
         # Heads stay in full precision.
         with torch.autocast(device.type, enabled=False):
-            pooled = pooled.float()
+            pooled = (pooled.float() - self.feature_mean) / self.feature_std
             return {t: head(pooled) for t, head in self.heads.items()}
 
     # -- weights ------------------------------------------------------------------------------
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """Adapter + head tensors (what training changes), names as in named_parameters(), so
         `load_trainable_state_dict` or `load_state_dict(sd, strict=False)` restores them."""
-        return {n: p.detach().to("cpu", copy=True).contiguous() for n, p in self.named_parameters() if p.requires_grad}
+        state = {n: p.detach().to("cpu", copy=True).contiguous() for n, p in self.named_parameters() if p.requires_grad}
+        state.update({n: b.detach().to("cpu", copy=True) for n, b in self.named_buffers() if n in NORM_BUFFERS})
+        return state
 
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        expected = {n for n, p in self.named_parameters() if p.requires_grad}
-        missing, unexpected = expected - set(state), set(state) - expected
+        params = {n: p for n, p in self.named_parameters() if p.requires_grad}
+        params.update({n: b for n, b in self.named_buffers() if n in NORM_BUFFERS})
+        missing, unexpected = set(params) - set(state), set(state) - set(params)
         if missing or unexpected:
             raise PathxError(
                 f"adapter/head weights do not fit this model: {len(missing)} missing, {len(unexpected)} unexpected"
-                + (f" (e.g. {sorted(missing or unexpected)[0]})" if missing or unexpected else "")
+                + f" (e.g. {sorted(missing or unexpected)[0]})"
             )
-        params = dict(self.named_parameters())
         with torch.no_grad():
             for name, tensor in state.items():
                 if params[name].shape != tensor.shape:
@@ -473,6 +499,7 @@ def _assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiT
         backbone = get_peft_model(backbone, peft_config)
     model = MultiTaskClassifier(backbone, tokenizer, config)
     model.heads.to(device)
+    model.feature_mean.data, model.feature_std.data = model.feature_mean.to(device), model.feature_std.to(device)
     if config.quant is None:
         model.to(device)
     else:  # bitsandbytes placed the backbone; adapters follow it

@@ -64,7 +64,7 @@ def _cache(tmp_path, monkeypatch):
 
 
 def fast_config(**kw) -> FitConfig:
-    base = dict(tasks=TASKS, lr=1e-2, micro_batch=4, grad_accum=2, epochs=3, checkpoint_every=1000,
+    base = dict(tasks=TASKS, lr=3e-3, micro_batch=4, grad_accum=2, epochs=3, checkpoint_every=1000,
                 device="cpu", log_every=1000)
     base.update(kw)
     return FitConfig(**base)
