@@ -55,10 +55,11 @@ def _refuse_non_safetensors(path: Path) -> None:
         raise BundleError(f"{path}: no such bundle file")
     with path.open("rb") as fh:
         head = fh.read(16)
-    if head[:2] == b"PK" or head[:1] == b"\x80":
+    if len(head) >= 9 and head[8:9] == b"{":  # 8-byte header length, then the JSON header
+        return
+    if head[:2] == b"PK" or head[:1] == b"\x80":  # torch.save zip / pickle protocol 2+
         raise BundleError(f"{path}: is a pickle / torch.save file; pathx loads only safetensors bundles (never pickles)")
-    if len(head) < 9 or head[8:9] != b"{":
-        raise BundleError(f"{path}: not a safetensors file")
+    raise BundleError(f"{path}: not a safetensors file")
 
 
 def read_metadata(path: str | Path) -> dict:

@@ -117,6 +117,17 @@ def test_pickle_files_are_refused_without_unpickling(trained, tmp_path):
             verify(bad)
         with pytest.raises(BundleError, match="pickle"):
             BundlePredictor.load(bad, device="cpu")
+    # A real bundle whose header length happens to start with byte 0x80 is still a bundle.
+    from safetensors.torch import save_file
+
+    for pad in range(0, 300):
+        odd = tmp_path / "odd.safetensors"
+        save_file({"w": torch.zeros(1)}, str(odd), metadata={"x": "y" * pad})
+        if odd.read_bytes()[0] == 0x80:
+            break
+    assert odd.read_bytes()[0] == 0x80
+    with pytest.raises(BundleError, match="not a pathx bundle"):
+        read_metadata(odd)  # got past the pickle check: refused for what it really is
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!")
     with pytest.raises(BundleError, match="not a safetensors file"):
