@@ -163,6 +163,8 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
         predictor = make_predictor(engine, bundle=bundle, base=base, device=device)
     except PathxError as err:
         _fail(err)
+    if engine == "auto" and not hasattr(predictor, "ingest_options") and not quiet:
+        click.echo("pathx run: no default bundle installed (bundles/DEFAULT); using the rule engine", err=True)
     # A bundle slices reports the way it was trained; rule engines use the defaults.
     options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else IngestOptions(ocr=ocr)
     from pathx.pipeline import reports_folder
