@@ -25,9 +25,9 @@ from pathx.pipeline import discover, extract_file
 from pathx.run import run_folder
 
 
-def bench_bundle(path: Path, reports: Path, workdir: Path, batch_size: int) -> dict:
+def bench_bundle(path: Path, reports: Path, workdir: Path, batch_size: int, predict_batch: int | None) -> dict:
     t0 = time.perf_counter()
-    predictor = BundlePredictor.load(path, batch_size=batch_size)
+    predictor = BundlePredictor.load(path, batch_size=predict_batch or 8)
     load_s = time.perf_counter() - t0
     options = predictor.ingest_options(ocr="off")
     out = workdir / f"{path.stem}.csv"
@@ -49,14 +49,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--bundles", nargs="*", type=Path, default=None)
-    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--batch-size", type=int, default=8, help="files per run batch")
+    ap.add_argument("--predict-batch", type=int, default=None, help="sequences per forward (default 8)")
     args = ap.parse_args()
     bundles = args.bundles or list_bundles()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus.generate(tmp / "reports", args.n, seed=4242, formats=("txt",))
         (tmp / "reports" / "gold.jsonl").unlink()
-        rows = [bench_bundle(b, tmp / "reports", tmp, args.batch_size) for b in bundles]
+        rows = [bench_bundle(b, tmp / "reports", tmp, args.batch_size, args.predict_batch) for b in bundles]
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'}")
     print("| bundle | reports | specimens | pipeline reports/s | forward-only reports/s | pipeline / forward | model load s |")

@@ -319,7 +319,8 @@ class MultiTaskClassifier(nn.Module):
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         params = {n: p for n, p in self.named_parameters() if p.requires_grad}
         params.update({n: b for n, b in self.named_buffers() if n in NORM_BUFFERS})
-        missing, unexpected = set(params) - set(state), set(state) - set(params)
+        # Fits made before pooled-state standardisation have no norm buffers: identity.
+        missing, unexpected = set(params) - set(state) - set(NORM_BUFFERS), set(state) - set(params)
         if missing or unexpected:
             raise PathxError(
                 f"adapter/head weights do not fit this model: {len(missing)} missing, {len(unexpected)} unexpected"

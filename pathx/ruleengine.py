@@ -428,7 +428,20 @@ class RuleEngine:
 
     # ------------------------------------------------------------------ mentions
     def mentions(self, text: str) -> list[Mention]:
-        """Every candidate any rule finds, with its section and priority (for debugging and audit)."""
+        """Every candidate any rule finds, with its section and priority (for debugging and audit).
+
+        `pathx run` asks for hints (prompt) and then findings (evidence) of the same specimen text,
+        so the last few results are cached."""
+        cache = self.__dict__.setdefault("_mention_cache", {})
+        if text in cache:
+            return list(cache[text])
+        found = self._find_mentions(text)
+        if len(cache) >= 64:
+            cache.pop(next(iter(cache)))
+        cache[text] = tuple(found)
+        return found
+
+    def _find_mentions(self, text: str) -> list[Mention]:
         work = self._repair(text)
         spans = self._sections(work)
         demoted = []  # (start, end, name, priority) sentences around prior-case references
