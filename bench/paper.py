@@ -64,7 +64,7 @@ class Arm:
     adapter: str = "lora"
     tasks: tuple[str, ...] = schema.TASKS
     slice_mode: str = "window"
-    truncation_side: str = "right"
+    truncation_side: str = "report"
 
 
 NAIVE = Arm("naive", "naive", "Naive regex baseline")
@@ -77,7 +77,7 @@ ADAPTER_ARMS = [Arm("mt-frozen", "fit", "Frozen (heads only)", adapter="frozen")
 SINGLE_ARMS = [Arm(f"st-lora-{t}", "fit", f"LoRA, single-task {SHORT[t]}", tasks=(t,)) for t in schema.TASKS]
 # Full text: the model's 512-token limit truncates from the left, so the Hints block at the end of
 # the prompt survives (the paper keeps hints in all input conditions).
-FULL = Arm("mt-lora-full", "fit", "Full text (512-token truncation)", slice_mode="full", truncation_side="left")
+FULL = Arm("mt-lora-full", "fit", "Full text (report cut to 512 tokens)", slice_mode="full")
 RANDOM = Arm("mt-lora-random", "fit", "Random window (same length)", slice_mode="random")
 GENERATIVE = Arm("generative", "generative", "Zero-shot generative (same backbone)")
 

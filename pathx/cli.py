@@ -138,9 +138,14 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 @click.option("--reprocess", is_flag=True, help="Process every file again, even ones the ledger has seen.")
 @click.option("--audit", "audit_path", type=click.Path(path_type=Path), default=None,
               help="Audit log (JSONL) path; default: a new file in the user log directory.")
-@click.option("--batch-size", type=int, default=8, show_default=True, help="Files per batch (and per output flush).")
+@click.option("--batch-size", type=int, default=32, show_default=True,
+              help="Files per batch: read together, predicted in length-sorted forward passes, committed to the "
+                   "ledger in one transaction (Ctrl-C finishes the current batch).")
+@click.option("--flush-seconds", type=float, default=30.0, show_default=True,
+              help="Rewrite the output at most this often while running (always at the end; the ledger commits "
+                   "every batch, so a kill loses nothing).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, quiet):
+def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, flush_seconds, quiet):
     """Extract T/N/M, grade, ER, PR, HER2 from every report under INPUT_PATH into OUTPUT.
 
     INPUT_PATH is a folder (searched recursively for .pdf and .txt), one report file, or a
@@ -172,7 +177,8 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
     try:
         with reports_folder(input_path, output.parent) as folder:
             summary = run_folder(folder, output, predictor, options=options, reprocess=reprocess,
-                                 audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size)
+                                 audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size,
+                                 flush_seconds=flush_seconds)
     except PathxError as err:
         _fail(err)
     sys.exit(summary.exit_code)
@@ -222,6 +228,9 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
 @click.option("--adapter", type=click.Choice(["lora", "ia3", "prefix", "frozen"]), default="lora", show_default=True,
               help="PEFT arm: LoRA r=16 a=16 on q/k/v/o; (IA)3; prefix tuning (32 tokens); frozen (heads only).")
 @click.option("--tasks", default=",".join(schema.TASKS), show_default=True, help="Comma-separated subset (single-task runs).")
+@click.option("--pooling", type=click.Choice(["auto", "last", "mean", "cls", "task"]), default="auto", show_default=True,
+              help="Vector the heads read: auto = last token (decoders) / mean (encoders), as in the paper; "
+                   "task = each head reads the end of its own hint line (one forward pass, seven vectors).")
 @click.option("--val", "val_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Validation set; default: a stratified 80/10/10 split of TRAIN_FILE (seed 42).")
 @click.option("--test", "test_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
@@ -244,7 +253,7 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
 @click.option("--hints/--no-hints", default=True, show_default=True, help="Rule-engine hints in the prompt.")
 @click.option("--resume", is_flag=True, help="Continue a killed fit in OUTPUT from its last checkpoint.")
 @click.option("--device", default="auto", show_default=True)
-def fit(train_file, output, base, adapter, tasks, val_file, test_file, epochs, max_steps, lr, micro_batch, grad_accum,
+def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, epochs, max_steps, lr, micro_batch, grad_accum,
         max_length, quant, class_weights, eval_every, checkpoint_every, null_is_not_reported, slice_mode, k, hints,
         resume, device):
     """Train a multi-task classifier (LLM encoder + adapter + one head per field) on labelled JSONL.
@@ -266,7 +275,8 @@ def fit(train_file, output, base, adapter, tasks, val_file, test_file, epochs, m
     if bad or not task_list:
         raise click.UsageError(f"--tasks: unknown {', '.join(bad) or '(empty)'}; choose from {', '.join(schema.TASKS)}")
     weights = [] if class_weights == "none" else [t.strip() for t in class_weights.split(",") if t.strip()]
-    config = FitConfig(tasks=list(task_list), adapter=adapter, quant=None if quant == "none" else quant,
+    config = FitConfig(tasks=list(task_list), adapter=adapter, pooling=None if pooling == "auto" else pooling,
+                       quant=None if quant == "none" else quant,
                        max_length=max_length, lr=lr, micro_batch=micro_batch, grad_accum=grad_accum, epochs=epochs,
                        max_steps=max_steps, eval_every=eval_every, checkpoint_every=checkpoint_every,
                        class_weights=weights, unknown_as_not_reported=null_is_not_reported, device=device)

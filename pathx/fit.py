@@ -59,7 +59,7 @@ class FitConfig:
     quant: str | None = None  # "nf4": 4-bit backbone (QLoRA) + paged 8-bit AdamW
     pooling: str | None = None  # default: last (decoder), mean (encoder)
     padding_side: str = "right"
-    truncation_side: str = "right"
+    truncation_side: str = "report"  # drop the report's end, keep the Hints block
     chat_template: bool | None = None  # default: on for decoders whose tokenizer has one
     max_length: int = 512
     lr: float = 1e-4

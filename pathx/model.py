@@ -4,7 +4,9 @@ peft, pooled to one vector per prompt, and one linear head per task.
     backbone (peft-wrapped) -> last_hidden_state -> pool(attention mask) -> heads[task] -> logits
 
 Decoders (Llama, SmolLM, Qwen, Mistral, ...) are pooled at the terminal non-pad token, encoders
-(BERT/MiniLM) by mean or CLS. Pooling reads the attention mask, so it is right for either padding
+(BERT/MiniLM) by mean or CLS: one vector for all heads, as in the paper. pooling="task" (beyond
+the paper) gives each head its own vector, the state at the end of its task's hint line in the
+prompt ("HER2_hint: IHC 2+; FISH amplified"), where that task's evidence sits. Pooling reads the attention mask, so it is right for either padding
 side; the pad token is always a dedicated token (added when the tokenizer has none or pads with
 eos) and the padding side is fixed and stored in the config.
 
@@ -26,6 +28,7 @@ from torch import nn
 from pathx import schema
 from pathx.basemodels import BaseModel, BaseModelError, resolve_base
 from pathx.errors import PathxError
+from pathx.prompt import hint_line_ends
 
 # bitsandbytes (imported by peft) warns on every start that an optional CPU kernel package is
 # missing; it falls back to its own NF4 code, so the line is only noise in cron logs.
@@ -147,9 +150,9 @@ class ModelConfig:
     tasks: list[str]
     classes: dict[str, list[str]]
     adapter: dict
-    pooling: str  # "last" | "mean" | "cls"
+    pooling: str  # "last" | "mean" | "cls" | "task"
     padding_side: str = "right"
-    truncation_side: str = "right"
+    truncation_side: str = "report"  # report (keeps the Hints block) | right | left
     max_length: int = 512
     chat_template: bool = False  # wrap prompts in the tokenizer's chat template (decoders)
     pad_token: str = ""
@@ -199,7 +202,49 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.
         # where(), not a product: a fully masked pad row may hold NaN, and NaN * 0 is NaN.
         total = torch.where(keep, hidden, torch.zeros((), dtype=hidden.dtype, device=hidden.device)).sum(dim=1)
         return total / keep.sum(dim=1).clamp(min=1).to(hidden.dtype)
-    raise PathxError(f"unknown pooling {how!r}; use last, mean or cls")
+    raise PathxError(f"unknown pooling {how!r}; use {', '.join(POOLINGS)}")
+
+
+POOLINGS = ("last", "mean", "cls", "task")
+
+
+class TokenIds(list):
+    """Token ids of one prompt; with pooling="task" also `task_positions`, the index of each
+    task's pooling token (end of its hint line), in model task order."""
+
+    task_positions: list[int] | None = None
+
+
+def _cut(ids: list[int], offsets: list, budget: int, side: str, hints_at: int) -> tuple[list[int], list]:
+    """Cut a prompt's tokens to `budget` (see MultiTaskClassifier.tokenize)."""
+    if len(ids) <= budget:
+        return ids, offsets
+    if side == "left":
+        return ids[-budget:], offsets[-budget:]
+    tail = len(ids)  # first token of the Hints block
+    if side == "report" and hints_at >= 0:
+        tail = next((i for i, (a, b) in enumerate(offsets) if b > a and a >= hints_at), len(ids))
+    keep = budget - (len(ids) - tail)
+    if keep <= 0:  # no report left to drop (hints alone too long): cut the end
+        return ids[:budget], offsets[:budget]
+    return ids[:keep] + ids[tail:], offsets[:keep] + offsets[tail:]
+
+
+def _special_tokens(tokenizer) -> tuple[list[int], list[int]]:
+    """The special tokens the tokenizer puts before and after a text ([CLS] / [SEP], <s>)."""
+    enc = tokenizer("x", return_offsets_mapping=True)
+    real = [i for i, (a, b) in enumerate(enc["offset_mapping"]) if b > a]
+    ids = list(enc["input_ids"])
+    return (ids[: real[0]], ids[real[-1] + 1 :]) if real else (ids, [])
+
+
+def _last_token_before(offsets, end: int, lo: int = 0) -> int:
+    """Index of the last real token (offset != (0, 0)) that starts before character `end`."""
+    best = lo
+    for i, (a, b) in enumerate(offsets):
+        if b > a and a < end:
+            best = i
+    return best
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -221,7 +266,10 @@ class MultiTaskClassifier(nn.Module):
         self.heads = nn.ModuleDict(
             {t: nn.Linear(config.hidden_size, len(config.classes[t]), dtype=torch.float32) for t in config.tasks}
         )
-        self._template = _split_chat_template(tokenizer) if config.chat_template else None
+        if not getattr(tokenizer, "is_fast", False):
+            raise PathxError("the base model's tokenizer has no fast (Rust) version; pathx needs its character offsets")
+        # Token ids before/after every prompt: the chat template's, else the tokenizer's specials.
+        self._wrap = (_split_chat_template(tokenizer) if config.chat_template else None) or _special_tokens(tokenizer)
         # Per-dimension standardisation of the pooled state, set from training data by
         # `calibrate()`. Decoder states carry a few huge, nearly constant dimensions (pairwise
         # cosine ~0.99 across reports for SmolLM2), which otherwise drown the signal the linear
@@ -241,7 +289,7 @@ class MultiTaskClassifier(nn.Module):
             batch = {k: v.to(self.device) for k, v in batch.items()}
             with torch.autocast(self.device.type, dtype=torch.bfloat16):
                 feats.append(self.pooled(**batch).float())
-        f = torch.cat(feats)
+        f = torch.cat(feats).reshape(-1, self.model_config.hidden_size)  # task vectors pooled together
         self.feature_mean.copy_(f.mean(dim=0))
         self.feature_std.copy_(f.std(dim=0).clamp(min=1e-3) if len(f) > 1 else torch.ones_like(f[0]))
         self.train(was_training)
@@ -256,21 +304,23 @@ class MultiTaskClassifier(nn.Module):
 
     # -- tokenisation -------------------------------------------------------------------------
     def tokenize(self, prompts: list[str]) -> list[list[int]]:
-        """Token ids per prompt (truncated to max_length, not padded)."""
+        """Token ids per prompt (cut to max_length, not padded), as TokenIds.
+
+        Special tokens or the chat template wrap the prompt and always survive a cut. The
+        default cut ("report") drops the end of the Report block, so Field/Classes and the Hints
+        block (and the pooled tokens) stay; "right"/"left" cut the prompt's end/start."""
         cfg = self.model_config
-        if self._template is None:
-            enc = self.tokenizer(list(prompts), truncation=True, max_length=cfg.max_length, padding=False)
-            return [list(ids) for ids in enc["input_ids"]]
-        # Chat template: truncate the prompt only, so the template's tail (assistant header, the
-        # pooled terminal token) always survives.
-        pre, post = self._template
+        prompts = list(prompts)
+        pre, post = self._wrap
         budget = max(1, cfg.max_length - len(pre) - len(post))
+        enc = self.tokenizer(prompts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         out = []
-        for ids in self.tokenizer(list(prompts), add_special_tokens=False)["input_ids"]:
-            ids = list(ids)
-            if len(ids) > budget:
-                ids = ids[:budget] if cfg.truncation_side == "right" else ids[-budget:]
-            out.append(pre + ids + post)
+        for prompt, ids, offsets in zip(prompts, enc["input_ids"], enc["offset_mapping"]):
+            ids, offsets = _cut(list(ids), list(offsets), budget, cfg.truncation_side, prompt.rfind("\nHints:"))
+            row = TokenIds(pre + ids + post)
+            if cfg.pooling == "task":
+                row.task_positions = [len(pre) + _last_token_before(offsets, e) for e in hint_line_ends(prompt, cfg.tasks)]
+            out.append(row)
         return out
 
     def collate(self, id_lists: list[list[int]]) -> dict[str, torch.Tensor]:
@@ -279,33 +329,53 @@ class MultiTaskClassifier(nn.Module):
         pad_id = self.tokenizer.pad_token_id
         input_ids = torch.full((len(id_lists), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(id_lists), width), dtype=torch.long)
+        per_task = self.model_config.pooling == "task"
+        positions = torch.zeros((len(id_lists), len(self.model_config.tasks)), dtype=torch.long)
         for i, ids in enumerate(id_lists):
-            sl = slice(0, len(ids)) if self.model_config.padding_side == "right" else slice(width - len(ids), width)
-            input_ids[i, sl] = torch.tensor(ids, dtype=torch.long)
-            mask[i, sl] = 1
-        return {"input_ids": input_ids, "attention_mask": mask}
+            shift = 0 if self.model_config.padding_side == "right" else width - len(ids)
+            input_ids[i, shift : shift + len(ids)] = torch.tensor(ids, dtype=torch.long)
+            mask[i, shift : shift + len(ids)] = 1
+            if per_task:
+                if getattr(ids, "task_positions", None) is None:
+                    raise PathxError("pooling 'task' needs ids from model.tokenize() (task positions)")
+                positions[i] = torch.tensor(ids.task_positions, dtype=torch.long) + shift
+        batch = {"input_ids": input_ids, "attention_mask": mask}
+        if per_task:
+            batch["task_positions"] = positions
+        return batch
 
     def encode(self, prompts: list[str]) -> dict[str, torch.Tensor]:
         return self.collate(self.tokenize(prompts))
 
     # -- forward ------------------------------------------------------------------------------
-    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+               task_positions: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, H), or (B, tasks, H) with pooling "task"."""
         # Positions count real tokens only, so left padding gives the same states as right
         # padding (BERT's absolute positions would otherwise shift by the pad count).
         kwargs = {}
         if self.model_config.base.get("family") == "decoder" or self.model_config.base.get("model_type") in COUNTED_POSITIONS:
             kwargs["position_ids"] = (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
         out = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-        return pool(out.last_hidden_state, attention_mask, self.model_config.pooling)
+        hidden = out.last_hidden_state
+        if self.model_config.pooling == "task":
+            if task_positions is None:
+                raise PathxError("pooling 'task' needs task_positions (use model.collate)")
+            rows = torch.arange(hidden.shape[0], device=hidden.device).unsqueeze(1)
+            return hidden[rows, task_positions.to(hidden.device)]
+        return pool(hidden, attention_mask, self.model_config.pooling)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                task_positions: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         device = self.device
         input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16):
-            pooled = self.pooled(input_ids, attention_mask)
+            pooled = self.pooled(input_ids, attention_mask, task_positions)
         # Heads stay in full precision.
         with torch.autocast(device.type, enabled=False):
             pooled = (pooled.float() - self.feature_mean) / self.feature_std
+            if pooled.dim() == 3:  # per-task vectors, in model task order
+                return {t: self.heads[t](pooled[:, i]) for i, t in enumerate(self.model_config.tasks)}
             return {t: head(pooled) for t, head in self.heads.items()}
 
     # -- weights ------------------------------------------------------------------------------
@@ -377,7 +447,7 @@ def load_tokenizer(base: BaseModel, padding_side: str, truncation_side: str):
         tok.add_special_tokens({"pad_token": ADDED_PAD_TOKEN})
         added = True
     tok.padding_side = padding_side
-    tok.truncation_side = truncation_side
+    tok.truncation_side = "right" if truncation_side == "report" else truncation_side
     return tok, added
 
 
@@ -437,7 +507,7 @@ def build_model(
     adapter: str | dict | AdapterArm = "lora",
     pooling: str | None = None,
     padding_side: str = "right",
-    truncation_side: str = "right",
+    truncation_side: str = "report",
     max_length: int = 512,
     chat_template: bool | None = None,
     quant: str | None = None,
@@ -446,7 +516,7 @@ def build_model(
 ) -> MultiTaskClassifier:
     """A fresh classifier: base backbone + adapter (randomly initialised) + new heads.
 
-    pooling defaults to "last" for decoders and "mean" for encoders; chat_template defaults to
+    pooling defaults to "last" for decoders and "mean" for encoders ("task": per-task hint lines); chat_template defaults to
     True for decoders whose tokenizer has one."""
     tasks = list(tasks or schema.TASKS)
     for t in tasks:
@@ -471,8 +541,10 @@ def build_model(
 
 
 def _assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiTaskClassifier:
-    if config.padding_side not in ("left", "right") or config.truncation_side not in ("left", "right"):
-        raise PathxError("padding_side and truncation_side must be left or right")
+    if config.pooling not in POOLINGS:
+        raise PathxError(f"unknown pooling {config.pooling!r}; use {', '.join(POOLINGS)}")
+    if config.padding_side not in ("left", "right") or config.truncation_side not in ("left", "right", "report"):
+        raise PathxError("padding_side must be left or right; truncation_side report, left or right")
     device = resolve_device(device)
     torch.manual_seed(seed)  # adapter and head init
     tokenizer, added = load_tokenizer(base, config.padding_side, config.truncation_side)

@@ -23,10 +23,12 @@ The prompt has the paper's four blocks:
 
     Hints:
     T_hint: pT1c
+    N_hint: none
+    ...
     HER2_hint: IHC 2+; FISH amplified
 
-With one task, "Classes:" is followed by that task's classes on the same line. The Hints
-block is present but empty (the prompt ends with "Hints:") when no hint was found.
+With one task, "Classes:" is followed by that task's classes on the same line. Every task has
+its hint line; "none" says the rule engine found no evidence for it.
 """
 from __future__ import annotations
 
@@ -181,6 +183,7 @@ def _one_line(s: str) -> str:
 # model's 512 tokens (the Hints block comes last and would be truncated first).
 MAX_HINTS_PER_TASK = 2
 MAX_HINT_CHARS = 80
+NO_HINT = "none"
 
 
 def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.TASKS) -> str:
@@ -203,7 +206,24 @@ def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.T
     hints = hints or {}
     for t in tasks:
         evidence = [_one_line(e)[:MAX_HINT_CHARS] for e in hints.get(t) or [] if _one_line(e)]
-        if evidence:
-            kept = list(dict.fromkeys(evidence))[:MAX_HINTS_PER_TASK]
-            parts.append(f"{HINT_NAMES[t]}: {'; '.join(kept)}")
+        kept = list(dict.fromkeys(evidence))[:MAX_HINTS_PER_TASK]
+        # Every task gets its line, so a model pooled per task always finds its token there.
+        parts.append(f"{HINT_NAMES[t]}: {'; '.join(kept) if kept else NO_HINT}")
     return "\n".join(parts)
+
+
+def hint_line_ends(prompt: str, tasks=schema.TASKS) -> list[int]:
+    """Character offset of the end of each task's hint line (the model's per-task pooling
+    points), in task order; the prompt's end for a task whose line is missing."""
+    body = prompt.rsplit("\nHints:", 1)
+    base = len(body[0]) if len(body) == 2 else len(prompt)
+    tail = body[1] if len(body) == 2 else ""
+    ends = []
+    for t in tasks:
+        start = tail.find("\n" + HINT_NAMES[t] + ":")
+        if start < 0:
+            ends.append(len(prompt))
+            continue
+        stop = tail.find("\n", start + 1)
+        ends.append(base + len("\nHints:") + (len(tail) if stop < 0 else stop))
+    return ends

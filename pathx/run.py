@@ -6,7 +6,9 @@ The order of one run:
    ledger holds a commit the output does not show yet (a kill between commit and rename);
 3. discover files; skip those whose content hash and version key match the ledger;
 4. per batch: read + de-identify + segment (pipeline.extract_file), predict, commit the batch's
-   rows to the ledger in one transaction, rewrite the output atomically from the ledger;
+   rows to the ledger in one transaction; rewrite the output atomically from the ledger when
+   `flush_seconds` have passed since the last rewrite, and always at the end (the ledger is the
+   truth; rewriting a large output after every small batch would cost more than the work);
 5. SIGINT/SIGTERM: stop reading new files, commit and flush what is done, exit 4.
 
 Exit codes (EXIT_*): 0 all files ok; 3 at least one input file has an error row; 2 usage
@@ -501,7 +503,8 @@ def run_folder(
     reprocess: bool = False,
     audit_path: str | Path | None = None,
     progress: str = "auto",
-    batch_size: int = 8,
+    batch_size: int = 32,
+    flush_seconds: float = 30.0,
     console=None,
 ) -> RunSummary:
     """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc."""
@@ -554,7 +557,7 @@ def run_folder(
                      "format": fmt},
         )
         ctx = _RunContext(root, engine, predictor, options, version, run_id, ledger, audit, report,
-                          summary, stop, output, fmt)
+                          summary, stop, output, fmt, flush_seconds, time.monotonic())
         present: set[str] = set()
         try:
             paths = discover(input_dir)
@@ -595,6 +598,8 @@ class _RunContext:
     stop: _StopFlag
     output: Path
     fmt: str
+    flush_seconds: float
+    last_flush: float
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -656,7 +661,9 @@ def _commit_batch(ctx: _RunContext, batch: list[Outcome], interrupted: bool) -> 
         for o in committed:  # audited once committed: a killed batch leaves no false claims
             _audit_file(ctx.audit, o)
         _kill_point("written")
-        materialise(ctx.ledger, ctx.output, ctx.fmt)
+        if time.monotonic() - ctx.last_flush >= ctx.flush_seconds:
+            materialise(ctx.ledger, ctx.output, ctx.fmt)
+            ctx.last_flush = time.monotonic()
 
 
 def _drop_vanished_errors(ctx: _RunContext, present: set[str]) -> None:

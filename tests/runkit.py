@@ -146,7 +146,7 @@ from pathx.run import run_folder
 args = {args!r}
 summary = run_folder(Path(args["input"]), Path(args["output"]), TinyPredictor(),
                      options=IngestOptions(ocr=args.get("ocr", "off")), batch_size=args.get("batch_size", 2),
-                     audit_path=args.get("audit"), progress=args.get("progress", "plain"),
+                     flush_seconds=args.get("flush_seconds", 0), audit_path=args.get("audit"), progress=args.get("progress", "plain"),
                      reprocess=args.get("reprocess", False))
 sys.exit(summary.exit_code)
 """

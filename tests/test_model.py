@@ -10,6 +10,7 @@ import torch
 from pathx import schema
 from pathx.basemodels import BaseModelError, build_tiny_base, resolve_base, shipped_path, weights_sha256
 from pathx.errors import PathxError
+from pathx.prompt import build_prompt
 from pathx.model import (
     CONFIG_FILE,
     WEIGHTS_FILE,
@@ -203,3 +204,64 @@ def test_shipped_bases_are_located_by_name():
     assert (minilm / "model.safetensors").exists() and (minilm / "config.json").exists()
     base = resolve_base("minilm-l6-v2")
     assert base.family == "encoder" and base.path == minilm.resolve()
+
+
+TASK_PROMPTS = [
+    build_prompt("invasive carcinoma grade 2 er positive", {"grade": ["grade 2"], "er": ["er positive"]}, ("grade", "er", "her2")),
+    build_prompt("her2 equivocal", {"her2": ["her2 equivocal"]}, ("grade", "er", "her2")),
+]
+
+
+@pytest.mark.parametrize("family", ["decoder", "encoder"])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_task_pooling_reads_each_hint_line_end(tiny_bases, family, side):
+    model = build_model(tiny_bases[family], tasks=["grade", "er", "her2"], adapter="frozen", pooling="task",
+                        padding_side=side, device="cpu").eval()
+    ids = model.tokenize(TASK_PROMPTS)
+    # the pooled token of each task is the last word of its hint line
+    last_words = [[ln.split()[-1] for ln in p.split("Hints:\n")[1].splitlines()] for p in TASK_PROMPTS]
+    for row, words in zip(ids, last_words):
+        assert [model.tokenizer.convert_ids_to_tokens(row[i]) for i in row.task_positions] == \
+            [w if w in model.tokenizer.get_vocab() else model.tokenizer.unk_token for w in words]
+    batch = model.collate(ids)
+    with torch.no_grad():
+        together = model.pooled(**batch)
+        assert together.shape == (2, 3, model.model_config.hidden_size)
+        for i, prompt in enumerate(TASK_PROMPTS):
+            alone = model.pooled(**model.encode([prompt]))
+            assert torch.allclose(together[i], alone[0], atol=1e-5), (family, side, i)
+        logits = model(**batch)
+    assert {t: tuple(v.shape) for t, v in logits.items()} == {"grade": (2, 4), "er": (2, 4), "her2": (2, 4)}
+    assert not torch.allclose(together[:, 0], together[:, 2])  # heads read different tokens
+
+
+def test_task_pooling_trains_and_survives_save_load(tiny_bases, tmp_path):
+    model = build_model(tiny_bases["decoder"], tasks=["grade", "er", "her2"], adapter="lora", pooling="task", device="cpu")
+    model.calibrate(TASK_PROMPTS)
+    logits = model(**model.encode(TASK_PROMPTS))
+    sum(lg.sum() for lg in logits.values()).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for n, p in model.named_parameters() if "lora" in n)
+    model.save(tmp_path / "out")
+    again = load_model(tmp_path / "out", base=tiny_bases["decoder"], device="cpu")
+    assert again.model_config.pooling == "task"
+    p1, p2 = Predictor(model.eval()).predict_proba(TASK_PROMPTS), Predictor(again).predict_proba(TASK_PROMPTS)
+    assert all(torch.allclose(p1[t], p2[t], atol=1e-5) for t in p1)
+    with pytest.raises(PathxError, match="pooling"):
+        build_model(tiny_bases["decoder"], tasks=["er"], pooling="max", device="cpu")
+
+
+@pytest.mark.parametrize("family", ["decoder", "encoder"])
+def test_long_report_is_cut_before_the_hints_block(tiny_bases, family):
+    prompt = build_prompt(" ".join(["tumour"] * 400), {"er": ["er positive"]}, ("er", "her2"))
+    model = build_model(tiny_bases[family], tasks=["er", "her2"], adapter="frozen", pooling="task",
+                        max_length=64, device="cpu")
+    ids = model.tokenize([prompt])[0]
+    tokens = model.tokenizer.convert_ids_to_tokens(ids)
+    assert len(ids) == 64
+    pre, post = model._wrap
+    assert ids[: len(pre)] == pre and ids[len(ids) - len(post):] == post  # specials survive the cut
+    assert tokens[ids.task_positions[0]] == "positive"
+    assert ids.task_positions[1] == len(ids) - len(post) - 1  # "none", the prompt's last word
+    model.model_config.truncation_side = "right"  # the plain cut loses the hints
+    cut = model.tokenizer.convert_ids_to_tokens(model.tokenize([prompt])[0])
+    assert cut[-len(post) - 1] == "tumour" and tokens[-len(post) - 1] != "tumour"

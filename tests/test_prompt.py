@@ -7,7 +7,7 @@ import pytest
 
 from pathx import paths, schema
 from pathx.errors import RuleFileError
-from pathx.prompt import build_prompt, load_anchors, slice_report
+from pathx.prompt import build_prompt, hint_line_ends, load_anchors, slice_report
 
 
 def _report(n: int, anchors: dict[int, str]) -> str:
@@ -107,6 +107,11 @@ def test_prompt_multitask_format_exactly():
         "\n"
         "Hints:\n"
         "T_hint: pT1c\n"
+        "N_hint: none\n"
+        "M_hint: none\n"
+        "Grade_hint: none\n"
+        "ER_hint: none\n"
+        "PR_hint: none\n"
         "HER2_hint: IHC 2+; FISH amplified"
     )
 
@@ -115,13 +120,24 @@ def test_prompt_single_task_and_empty_hints():
     assert build_prompt(SLICED, {}, tasks=("n_stage",)) == (
         "Field: N Stage\n"
         "Classes: N0, N1mi, N1, N2, N3, not reported\n"
-        "Report:\n" + SLICED + "\n\nHints:"
+        "Report:\n" + SLICED + "\n\nHints:\nN_hint: none"
     )
     # hints for tasks outside the prompt are left out; every hint name is the paper's
     all_hints = {t: ["x"] for t in schema.TASKS}
     assert build_prompt(SLICED, all_hints, tasks=("er", "pr")).endswith("Hints:\nER_hint: x\nPR_hint: x")
     rendered = build_prompt(SLICED, all_hints).split("Hints:\n")[1].splitlines()
     assert [ln.split(":")[0] for ln in rendered] == ["T_hint", "N_hint", "M_hint", "Grade_hint", "ER_hint", "PR_hint", "HER2_hint"]
+
+
+def test_hint_line_ends_point_at_each_task_line():
+    prompt = build_prompt("Hints: a report line that looks like a header\nER 95%", {"er": ["ER 95%"]})
+    ends = hint_line_ends(prompt)
+    lines = [prompt[:e].rsplit("\n", 1)[1] for e in ends]
+    assert lines == ["T_hint: none", "N_hint: none", "M_hint: none", "Grade_hint: none", "ER_hint: ER 95%",
+                     "PR_hint: none", "HER2_hint: none"]
+    assert ends[-1] == len(prompt)
+    # a line cut off by truncation points at the prompt's end
+    assert hint_line_ends(prompt[: ends[3]])[4:] == [ends[3]] * 3
 
 
 def test_prompt_rejects_unknown_task():

@@ -121,6 +121,23 @@ def _rows_now(out: Path) -> int:
         return 0
 
 
+def test_kill_between_rare_flushes_loses_nothing(tmp_path, corpus):
+    """The default run rewrites the output only every flush_seconds: a kill in between leaves an
+    older output, and the restart publishes the ledger's commits and finishes the rest."""
+    inp, reference = corpus
+    out = tmp_path / "out.csv"
+    killed = run_driver(inp, out, tmp_path, env_extra={"PATHX_TEST_KILL_AT": "written:3"}, batch_size=2,
+                        flush_seconds=3600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (_complete_rows(out) if out.exists() else []) == []  # committed, not yet published
+    con = sqlite3.connect(ledger_path_for(out))
+    assert con.execute("SELECT COUNT(DISTINCT file) FROM rows").fetchone()[0] == 6  # three batches of 2
+    con.close()
+    again = run_driver(inp, out, tmp_path, batch_size=2, flush_seconds=3600)
+    assert again.returncode == EXIT_OK, again.stderr
+    assert _complete_rows(out) == reference
+
+
 def test_second_run_on_same_output_exits_75_at_once(tmp_path, corpus):
     inp, reference = corpus
     out = tmp_path / "out.csv"
