@@ -296,7 +296,7 @@ def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, 
 
 
 @main.command("eval")
-@click.argument("model_path", type=click.Path(exists=True, path_type=Path))
+@click.argument("model_path", type=click.Path(path_type=Path))
 @click.argument("data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--base", default=None, help="Base model path when the bundle's base is not a shipped one.")
 @click.option("--device", default="auto", show_default=True)
@@ -304,12 +304,24 @@ def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, 
 @click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON.")
 @click.option("--null-is-not-reported", is_flag=True, help="Score null gold labels as 'not reported'.")
 def eval_cmd(model_path, data_file, base, device, confusion, as_json, null_is_not_reported):
-    """Accuracy, macro-F1, AUROC and confusion per field of a bundle (or fit folder) on labelled JSONL."""
-    from pathx.evaluation import evaluate_labeled
+    """Accuracy, macro-F1, AUROC and confusion per field of a bundle (or fit folder) on labelled JSONL.
+
+    \b
+    MODEL_PATH is a bundle file, a fit folder, or `rules` / `naive` to score the rule engines on
+    the same data (e.g. before deciding whether a new bundle should replace them):
+      pathx eval bundles/NAME-1.0.0.safetensors held_out.jsonl
+      pathx eval rules held_out.jsonl
+    """
+    from pathx.evaluation import RULE_ENGINES, evaluate_labeled, evaluate_rules_labeled
 
     try:
-        result = evaluate_labeled(model_path, data_file, base=base, device=device,
-                                  null_is_not_reported=null_is_not_reported)
+        if str(model_path) in RULE_ENGINES:  # the names win over a folder called so (the repo has rules/)
+            result = evaluate_rules_labeled(str(model_path), data_file, null_is_not_reported=null_is_not_reported)
+        elif not model_path.exists():
+            raise PathxError(f"{model_path}: no such bundle or fit folder (or use rules / naive)")
+        else:
+            result = evaluate_labeled(model_path, data_file, base=base, device=device,
+                                      null_is_not_reported=null_is_not_reported)
     except PathxError as err:
         _fail(err)
     if as_json:

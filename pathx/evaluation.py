@@ -1,7 +1,10 @@
-"""`pathx eval`: a bundle (or fit folder) scored on labelled data, prompts built as `pathx run` does."""
+"""`pathx eval`: a bundle (or fit folder), or the rule engines, scored on labelled data, units and
+prompts built as `pathx run` builds them, so the numbers compare like for like."""
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 from pathx import schema
 from pathx.labels import read_labeled
@@ -24,3 +27,39 @@ def evaluate_labeled(model_path: Path, data_file: Path, base: str | None = None,
             labels = {t: v if v is not None else schema.NOT_REPORTED for t, v in labels.items()}
         prompts.append(PromptExample(ex.id, unit.prompt, labels))
     return evaluate(predictor._predictor, prompts, batch_size)
+
+
+RULE_ENGINES = ("rules", "naive")
+
+
+def evaluate_rules_labeled(engine_name: str, data_file: Path, null_is_not_reported: bool = False):
+    """The same metrics for `--engine rules|naive`: a found value is a one-hot probability,
+    nothing found is "not reported" (AUROC of a hard predictor is its balanced accuracy)."""
+    import time
+
+    from pathx.metrics import EvalResult, task_metrics
+    from pathx.pipeline import IngestOptions
+    from pathx.predict import make_predictor
+
+    predictor = make_predictor(engine_name)
+    examples = read_labeled(data_file)
+    units, _ = units_for_examples(examples, getattr(predictor, "engine", None) or _engine(), IngestOptions(ocr="auto"))
+    start = time.perf_counter()
+    preds = predictor.predict(units)
+    result = {}
+    for t in schema.TASKS:
+        classes = list(schema.model_classes(t))
+        gold = [ex.labels.get(t) for ex in examples]
+        if null_is_not_reported:
+            gold = [g if g is not None else schema.NOT_REPORTED for g in gold]
+        probs = np.zeros((len(examples), len(classes)), dtype=np.float32)
+        for i, p in enumerate(preds):
+            probs[i, classes.index(p[t].label if p[t].label in classes else schema.NOT_REPORTED)] = 1.0
+        result[t] = task_metrics(t, classes, gold, probs)
+    return EvalResult(result, len(examples), time.perf_counter() - start)
+
+
+def _engine():
+    from pathx.ruleengine import RuleEngine
+
+    return RuleEngine.load()

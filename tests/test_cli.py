@@ -71,6 +71,23 @@ def test_run_rules_and_naive_write_the_contract(demo, tmp_path):
         assert all(r["bundle"].startswith(engine) for r in rows)
 
 
+def test_eval_scores_the_rule_engines_like_run_predicts(demo, tmp_path):
+    """`pathx eval rules` agrees with what `pathx run --engine rules` writes for the same units."""
+    scored = json.loads(pathx("eval", "rules", demo / "gold.jsonl", "--json").stdout)
+    naive = json.loads(pathx("eval", "naive", demo / "gold.jsonl", "--json").stdout)
+    assert scored["n_examples"] == len(read_labeled(demo / "gold.jsonl"))
+    assert scored["mean_macro_f1"] > naive["mean_macro_f1"]
+    out = tmp_path / "rules.csv"
+    pathx("run", demo, "-o", out, "--engine", "rules", "--quiet")
+    rows = {(r["file"], r["specimen"]): r for r in csv.DictReader(out.open())}
+    for task in schema.TASKS:
+        pairs = [(ex.labels[task], rows[(Path(ex.path).name, ex.specimen or "")][task] or schema.NOT_REPORTED)
+                 for ex in read_labeled(demo / "gold.jsonl") if ex.labels.get(task) is not None]
+        accuracy = sum(g == p for g, p in pairs) / len(pairs)
+        assert scored["tasks"][task]["accuracy"] == pytest.approx(accuracy), task
+    assert pathx("eval", tmp_path / "missing.safetensors", demo / "gold.jsonl", check=False).returncode != 0
+
+
 def test_run_and_label_accept_a_jsonl_of_report_texts(tmp_path):
     reports = tmp_path / "reports.jsonl"
     texts = {
