@@ -49,7 +49,7 @@ SHORT = {"t_stage": "T", "n_stage": "N", "m_stage": "M", "grade": "Grade", "er":
 
 # Settings that change results: a rerun into the same OUT must use the same ones.
 RESULT_SETTINGS = ("train", "test", "base", "max_train", "max_test", "epochs", "max_steps", "lr", "micro_batch",
-                   "grad_accum", "max_length", "quant", "seed", "quick")
+                   "grad_accum", "max_length", "quant", "seed", "quick", "pooling")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,8 +75,8 @@ ADAPTER_ARMS = [Arm("mt-frozen", "fit", "Frozen (heads only)", adapter="frozen")
                 Arm("mt-prefix", "fit", "Prefix tuning", adapter="prefix"),
                 LORA]
 SINGLE_ARMS = [Arm(f"st-lora-{t}", "fit", f"LoRA, single-task {SHORT[t]}", tasks=(t,)) for t in schema.TASKS]
-# Full text: the model's 512-token limit truncates from the left, so the Hints block at the end of
-# the prompt survives (the paper keeps hints in all input conditions).
+# Full text: the model's 512-token limit cuts the end of the report, never the Hints block (the paper
+# keeps hints in all input conditions).
 FULL = Arm("mt-lora-full", "fit", "Full text (report cut to 512 tokens)", slice_mode="full")
 RANDOM = Arm("mt-lora-random", "fit", "Random window (same length)", slice_mode="random")
 GENERATIVE = Arm("generative", "generative", "Zero-shot generative (same backbone)")
@@ -321,6 +321,7 @@ def fit_config(ctx: Context, arm: Arm):
 
     a = ctx.args
     return FitConfig(tasks=list(arm.tasks), adapter=arm.adapter, quant=a.quant, truncation_side=arm.truncation_side,
+                     pooling=None if a.pooling == "auto" else a.pooling,
                      max_length=a.max_length, lr=a.lr, micro_batch=a.micro_batch, grad_accum=a.grad_accum,
                      epochs=a.epochs, max_steps=a.max_steps, checkpoint_every=a.checkpoint_every, seed=a.seed,
                      device=a.device, eval_batch_size=a.eval_batch_size)
@@ -812,6 +813,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--micro-batch", type=int, default=4)
     ap.add_argument("--grad-accum", type=int, default=4)
     ap.add_argument("--max-length", type=int, default=512, help="tokens per input (the paper's limit)")
+    ap.add_argument("--pooling", choices=["auto", "last", "mean", "cls", "task"], default="auto",
+                    help="auto = the paper's terminal token (decoders) / mean (encoders); task = pathx's per-field hint lines")
     ap.add_argument("--quant", choices=["nf4"], default=None, help="4-bit backbone (QLoRA), for large bases on a GPU")
     ap.add_argument("--eval-batch-size", type=int, default=8)
     ap.add_argument("--checkpoint-every", type=int, default=20)

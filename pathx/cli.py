@@ -251,11 +251,13 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
 @SLICE_OPTION
 @K_OPTION
 @click.option("--hints/--no-hints", default=True, show_default=True, help="Rule-engine hints in the prompt.")
+@click.option("--hint-values/--no-hint-values", default=False, show_default=True,
+              help="Start each hint line with the rule engine's resolved label (the model learns when to trust it).")
 @click.option("--resume", is_flag=True, help="Continue a killed fit in OUTPUT from its last checkpoint.")
 @click.option("--device", default="auto", show_default=True)
 def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, epochs, max_steps, lr, micro_batch, grad_accum,
         max_length, quant, class_weights, eval_every, checkpoint_every, null_is_not_reported, slice_mode, k, hints,
-        resume, device):
+        hint_values, resume, device):
     """Train a multi-task classifier (LLM encoder + adapter + one head per field) on labelled JSONL.
 
     \b
@@ -280,7 +282,7 @@ def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, 
                        max_length=max_length, lr=lr, micro_batch=micro_batch, grad_accum=grad_accum, epochs=epochs,
                        max_steps=max_steps, eval_every=eval_every, checkpoint_every=checkpoint_every,
                        class_weights=weights, unknown_as_not_reported=null_is_not_reported, device=device)
-    options = IngestOptions(slice_mode=slice_mode, k=k, tasks=task_list)
+    options = IngestOptions(slice_mode=slice_mode, k=k, tasks=task_list, hint_values=hint_values and hints)
     try:
         engine = RuleEngine.load() if hints else None
         result = fit_labeled(train_file, output, base=base, config=config, options=options, engine=engine,

@@ -36,6 +36,8 @@ class IngestOptions:
     # survives the model's 512-token limit (the "full" ablation is truncated by the model only).
     max_report_chars: int = 700
     tasks: tuple[str, ...] = schema.TASKS
+    # Also write the rule engine's resolved label in each hint line (beyond the paper's raw evidence).
+    hint_values: bool = False
 
 
 @dataclass
@@ -137,11 +139,14 @@ def units_for_examples(examples, engine, options: IngestOptions) -> tuple[list[U
 
 def _single_unit(text: str, file: str, engine, options: IngestOptions, report_text: str | None = None) -> Unit:
     hints = engine.hints(text) if engine is not None else {}
+    values = None
+    if engine is not None and options.hint_values:
+        values = {t: f.value if f else None for t, f in engine.extract(text).items()}
     sliced = slice_report(text, mode=options.slice_mode, k=options.k, seed=options.seed)
     if options.slice_mode != "full" and len(sliced) > options.max_report_chars:
         sliced = sliced[: options.max_report_chars] + " ..."
     return Unit(file=file, specimen=None, text=text, sliced=sliced,
-                prompt=build_prompt(sliced, hints, options.tasks), hints=hints,
+                prompt=build_prompt(sliced, hints, options.tasks, values), hints=hints,
                 report_text=text if report_text is None else report_text)
 
 

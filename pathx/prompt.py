@@ -186,8 +186,12 @@ MAX_HINT_CHARS = 80
 NO_HINT = "none"
 
 
-def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.TASKS) -> str:
-    """The four-block prompt (Field, Classes, Report, Hints) for one unit and its tasks."""
+def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.TASKS,
+                 values: dict[str, str | None] | None = None) -> str:
+    """The four-block prompt (Field, Classes, Report, Hints) for one unit and its tasks.
+
+    `values` (optional): the rule engine's resolved label per task, written before the evidence
+    ("Grade_hint: G3 | GRADE 3 OF 3; nuclear grade 2"; "?" when the engine resolved nothing)."""
     tasks = tuple(tasks)
     unknown = [t for t in tasks if t not in schema.FIELD_NAMES]
     if not tasks or unknown:
@@ -207,8 +211,11 @@ def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.T
     for t in tasks:
         evidence = [_one_line(e)[:MAX_HINT_CHARS] for e in hints.get(t) or [] if _one_line(e)]
         kept = list(dict.fromkeys(evidence))[:MAX_HINTS_PER_TASK]
+        line = "; ".join(kept) if kept else NO_HINT
+        if values is not None and (kept or values.get(t)):
+            line = f"{values.get(t) or '?'} | {line}"
         # Every task gets its line, so a model pooled per task always finds its token there.
-        parts.append(f"{HINT_NAMES[t]}: {'; '.join(kept) if kept else NO_HINT}")
+        parts.append(f"{HINT_NAMES[t]}: {line}")
     return "\n".join(parts)
 
 

@@ -96,7 +96,7 @@ def write_pipeline_info(out_dir: Path, options: IngestOptions, engine, data_file
                         thresholds: dict[str, float], warnings: list[str]) -> None:
     info = {
         "slicing": {"mode": options.slice_mode, "k": options.k, "seed": options.seed,
-                    "max_report_chars": options.max_report_chars},
+                    "max_report_chars": options.max_report_chars, "hint_values": options.hint_values},
         "tasks": list(options.tasks),
         "hints": engine is not None,
         "ruleset": {"version": engine.version, "digest": engine.digest, "files": engine.files()} if engine else None,
@@ -119,4 +119,4 @@ def options_from_info(info: dict) -> IngestOptions:
     s = info["slicing"]
     return IngestOptions(slice_mode=s["mode"], k=s["k"], seed=s["seed"],
                          max_report_chars=s.get("max_report_chars", IngestOptions.max_report_chars),
-                         tasks=tuple(info.get("tasks") or schema.TASKS))
+                         tasks=tuple(info.get("tasks") or schema.TASKS), hint_values=bool(s.get("hint_values", False)))

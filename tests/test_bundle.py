@@ -43,10 +43,12 @@ def trained(tmp_path_factory):
     labeled = reports / "labeled.jsonl"
     labeled.write_text("".join(json.dumps(r) + "\n" for r in rows))
     base = build_tiny_base(root / "base", "decoder", words=_words(reports))
+    # The non-default input choices (per-task pooling, resolved rule values in the hints) must travel too.
     config = FitConfig(max_steps=2, micro_batch=2, grad_accum=1, device="cpu", eval_batch_size=4,
-                       unknown_as_not_reported=True)
+                       unknown_as_not_reported=True, pooling="task")
     fit_dir = root / "fit"
-    fit_labeled(labeled, fit_dir, base=str(base), config=config, options=IngestOptions(), engine=RuleEngine.load())
+    fit_labeled(labeled, fit_dir, base=str(base), config=config, options=IngestOptions(hint_values=True),
+                engine=RuleEngine.load())
     bundle = export(fit_dir, root / "tiny-0.1.0.safetensors", name="tiny", version="0.1.0")
     return {"root": root, "reports": reports, "labeled": labeled, "base": base, "fit": fit_dir, "bundle": bundle}
 
@@ -58,7 +60,8 @@ def test_export_inspect_holds_everything_to_reproduce(trained):
     assert info["classes"]["her2"][-1] == schema.NOT_REPORTED
     assert len(info["model"]["base"]["sha256"]) == 64
     assert info["model"]["adapter"]["name"] == "lora" and info["model"]["padding_side"] in ("left", "right")
-    assert info["slicing"]["mode"] == "window" and info["slicing"]["k"] == 5
+    assert info["slicing"]["mode"] == "window" and info["slicing"]["k"] == 5 and info["slicing"]["hint_values"]
+    assert info["model"]["pooling"] == "task"
     assert set(info["thresholds"]) == set(schema.TASKS)
     # The rule set is embedded verbatim and rebuilds an engine with the same version.
     files = info["ruleset"]["files"]
@@ -71,6 +74,7 @@ def test_round_trip_gives_identical_predictions(trained):
     examples = read_labeled(trained["labeled"])
     predictor = BundlePredictor.load(trained["bundle"], base=str(trained["base"]), device="cpu")
     units, _ = units_for_examples(examples, predictor.engine, predictor.ingest_options())
+    assert all(" | " in u.prompt.split("\nHints:\n")[1] for u in units)  # rule values in the hints
     from_bundle = predictor._predictor.predict_proba([u.prompt for u in units])
     from_fit = Predictor.load(trained["fit"], base=str(trained["base"]), device="cpu").predict_proba(
         [u.prompt for u in units])

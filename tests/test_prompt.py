@@ -129,6 +129,13 @@ def test_prompt_single_task_and_empty_hints():
     assert [ln.split(":")[0] for ln in rendered] == ["T_hint", "N_hint", "M_hint", "Grade_hint", "ER_hint", "PR_hint", "HER2_hint"]
 
 
+def test_prompt_with_rule_values_leads_each_hint_line():
+    hints = {"grade": ["GRADE 3 OF 3", "nuclear grade 2"], "er": ["ER weakly staining"]}
+    values = {"grade": "G3", "er": None, "her2": None}
+    lines = build_prompt(SLICED, hints, ("grade", "er", "her2"), values=values).split("Hints:\n")[1].splitlines()
+    assert lines == ["Grade_hint: G3 | GRADE 3 OF 3; nuclear grade 2", "ER_hint: ? | ER weakly staining", "HER2_hint: none"]
+
+
 def test_hint_line_ends_point_at_each_task_line():
     prompt = build_prompt("Hints: a report line that looks like a header\nER 95%", {"er": ["ER 95%"]})
     ends = hint_line_ends(prompt)
