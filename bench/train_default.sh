@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Train the shipped default bundles on this 2-core CPU machine (about 110 minutes in all).
+# Train the shipped default bundles on this 2-core CPU machine (about 90 minutes in all).
 # Resumable: rerun the same command after a kill and each fit continues from its checkpoint.
 #   nohup bash bench/train_default.sh > work/train.log 2>&1 &
 set -euo pipefail
@@ -14,10 +14,10 @@ fit() {  # fit NAME ARGS...: fresh, or --resume when a checkpoint is there; skip
   $PX fit work/data/train.jsonl -o "$out" "$@" "${resume[@]}" --checkpoint-every 20 --eval-every 60
 }
 
-# all-MiniLM-L6-v2 + LoRA (512 positions at most), per-task pooling at the hint lines: ~35 min.
-fit minilm-task --base minilm-l6-v2 --adapter lora --pooling task --epochs 2 --lr 2e-3 \
+# all-MiniLM-L6-v2 + LoRA, per-task pooling at the hint lines, rule values in the hints: ~35 min.
+fit minilm-values --base minilm-l6-v2 --adapter lora --pooling task --hint-values --epochs 2 --lr 2e-3 \
   --micro-batch 4 --grad-accum 4 --max-length 512
-# SmolLM2-135M-Instruct + LoRA (r=16, alpha=16, q/k/v/o), same pooling: one epoch, ~75 min.
-fit smollm2-task --base smollm2-135m-instruct --adapter lora --pooling task --epochs 1 --lr 1e-3 \
-  --micro-batch 4 --grad-accum 4 --max-length 512
+# SmolLM2-135M-Instruct + LoRA (r=16, alpha=16, q/k/v/o), same input: 100 steps, ~50 min.
+fit smollm2-values --base smollm2-135m-instruct --adapter lora --pooling task --hint-values --epochs 1 \
+  --max-steps 100 --lr 1e-3 --micro-batch 4 --grad-accum 4 --max-length 512
 echo "all fits done"

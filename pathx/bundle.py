@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,7 @@ def export(fit_dir: str | Path, out_path: str | Path, *, name: str | None = None
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
+    _shareable(tmp)
     tmp.replace(out_path)
     if merge:
         export_merged(out_path, out_path.with_name(out_path.stem + ".merged.safetensors"))
@@ -210,7 +212,15 @@ def export_merged(bundle_path: Path, out_path: Path, base: str | None = None) ->
         seen[ptr] = k
     save_file(tensors, str(out_path), metadata={META_KEY: meta_json, HASH_KEY: content_sha256(tensors, meta_json),
                                                  "format": FORMAT})
+    _shareable(out_path)
     return out_path
+
+
+def _shareable(path: Path) -> None:
+    """safetensors writes 0600; a bundle is copied between users (admin installs, cron runs): 0644 - umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o644 & ~mask)
 
 
 # ---------------------------------------------------------------------------------------------

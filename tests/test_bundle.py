@@ -68,6 +68,7 @@ def test_export_inspect_holds_everything_to_reproduce(trained):
     assert files == RuleEngine.load().files()
     assert RuleEngine.from_files(files).version == info["ruleset"]["version"]
     assert len(info["data"]["sha256"]) == 64 and len(info["content_sha256"]) == 64
+    assert trained["bundle"].stat().st_mode & 0o044 == 0o044  # readable by the cron user, not only its writer
 
 
 def test_round_trip_gives_identical_predictions(trained):
