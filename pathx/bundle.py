@@ -218,9 +218,9 @@ def export_merged(bundle_path: Path, out_path: Path, base: str | None = None) ->
 
 def _shareable(path: Path) -> None:
     """safetensors writes 0600; a bundle is copied between users (admin installs, cron runs): 0644 - umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o644 & ~mask)
+    from pathx.output import _umask
+
+    os.chmod(path, 0o644 & ~_umask())
 
 
 # ---------------------------------------------------------------------------------------------
