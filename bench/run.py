@@ -7,12 +7,15 @@ hints, slice, batched forward, heads, ledger, atomic output) and (2) the bare mo
 (tokenise + backbone + heads, same batching) over exactly the prompts that run built. The
 ratio pipeline/forward is the pipeline's overhead; "ingest ms/report" times the CPU stages alone
 (read, de-identify, segment, hints, slice, prompt) to show where it goes. All exclude model
-loading, which happens once per process. Prints a Markdown table.
+loading and a one-batch warm-up, which happen once per process; each timing is the median of
+--repeats runs (the pipeline into a fresh output each time) so one noisy run does not decide the
+ratio. Prints a Markdown table.
 """
 from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -26,26 +29,35 @@ from pathx.pipeline import discover, extract_file
 from pathx.run import run_folder
 
 
-def bench_bundle(path: Path, reports: Path, workdir: Path, batch_size: int, predict_batch: int | None) -> dict:
+def bench_bundle(path: Path, reports: Path, workdir: Path, batch_size: int, predict_batch: int | None,
+                 repeats: int) -> dict:
     t0 = time.perf_counter()
     predictor = BundlePredictor.load(path, batch_size=predict_batch or 8)
-    load_s = time.perf_counter() - t0
     options = predictor.ingest_options(ocr="off")
-    out = workdir / f"{path.stem}.csv"
-    t0 = time.perf_counter()
-    summary = run_folder(reports, out, predictor, options=options, progress="quiet", batch_size=batch_size,
-                         audit_path=workdir / f"{path.stem}.audit.jsonl")
-    pipeline_s = time.perf_counter() - t0
     files = discover(reports)
-    t0 = time.perf_counter()
     units = [u for f in files for u in extract_file(f, reports, predictor.engine, options).units]
-    ingest_s = time.perf_counter() - t0
+    predictor.predict(units[:8])  # warm-up: the first forward in a process pays one-off set-up costs
+    load_s = time.perf_counter() - t0
     prompts = [u.prompt for u in units]
-    t0 = time.perf_counter()
-    predictor._predictor.predict_proba(prompts)
-    forward_s = time.perf_counter() - t0
+    pipeline, forward, ingest = [], [], []
+    for i in range(repeats):
+        out = workdir / f"{path.stem}-{i}.csv"
+        t0 = time.perf_counter()
+        summary = run_folder(reports, out, predictor, options=options, progress="quiet", batch_size=batch_size,
+                             audit_path=workdir / f"{path.stem}-{i}.audit.jsonl")
+        pipeline.append(time.perf_counter() - t0)
+        if summary.exit_code != 0:
+            raise SystemExit(f"{path.name}: pathx run exited {summary.exit_code}: {summary.message}")
+        t0 = time.perf_counter()
+        predictor._predictor.predict_proba(prompts)
+        forward.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        [extract_file(f, reports, predictor.engine, options) for f in files]
+        ingest.append(time.perf_counter() - t0)
+    med = statistics.median
     return {"bundle": path.name, "files": len(files), "units": len(units), "load_s": load_s,
-            "pipeline_s": pipeline_s, "forward_s": forward_s, "ingest_s": ingest_s, "exit": summary.exit_code}
+            "pipeline_s": med(pipeline), "forward_s": med(forward), "ingest_s": med(ingest),
+            "spread": max(p / f for p, f in zip(pipeline, forward)) - min(p / f for p, f in zip(pipeline, forward))}
 
 
 def main() -> None:
@@ -54,21 +66,23 @@ def main() -> None:
     ap.add_argument("--bundles", nargs="*", type=Path, default=None)
     ap.add_argument("--batch-size", type=int, default=32, help="files per run batch (pathx run's default)")
     ap.add_argument("--predict-batch", type=int, default=None, help="sequences per forward (default 8)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs per bundle; medians are reported")
     args = ap.parse_args()
     bundles = args.bundles or list_bundles()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus.generate(tmp / "reports", args.n, seed=4242, formats=("txt",))
         (tmp / "reports" / "gold.jsonl").unlink()
-        rows = [bench_bundle(b, tmp / "reports", tmp, args.batch_size, args.predict_batch) for b in bundles]
+        rows = [bench_bundle(b, tmp / "reports", tmp, args.batch_size, args.predict_batch, args.repeats)
+                for b in bundles]
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'}")
     print("| bundle | reports | specimens | pipeline reports/s | forward-only reports/s | pipeline / forward "
-          "| ingest ms/report | model load s |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| ratio spread over runs | ingest ms/report | model load + warm-up s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['bundle']} | {r['files']} | {r['units']} | {r['files'] / r['pipeline_s']:.2f} | "
-              f"{r['files'] / r['forward_s']:.2f} | {r['pipeline_s'] / r['forward_s']:.2f}x | "
+              f"{r['files'] / r['forward_s']:.2f} | {r['pipeline_s'] / r['forward_s']:.2f}x | {r['spread']:.2f} | "
               f"{1000 * r['ingest_s'] / r['files']:.1f} | {r['load_s']:.1f} |")
 
 
