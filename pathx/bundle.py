@@ -193,6 +193,7 @@ def export_merged(bundle_path: Path, out_path: Path, base: str | None = None) ->
         backbone = backbone.merge_and_unload()
     tensors = {f"backbone.{k}": v for k, v in backbone.state_dict().items()}
     tensors.update({f"heads.{k}": v for k, v in model.heads.state_dict().items()})
+    tensors.update({f"rule_priors.{k}": v.detach() for k, v in model.rule_priors.items()})
     tensors.update({f"norm.{k}": getattr(model, k).detach().cpu() for k in NORM_BUFFERS})
     # The merged backbone already has the dedicated pad token: ship its own config and tokenizer.
     import tempfile
@@ -298,6 +299,8 @@ def _load_merged(path: Path, info: dict, tensors: dict, device: str):
                      model_type=str(hf.get("model_type", "")), sha256=info["model"]["base"]["sha256"])
     model = _assemble(base, config, device, seed=0)
     model.heads.load_state_dict({k[len("heads."):]: v for k, v in tensors.items() if k.startswith("heads.")})
+    model.rule_priors.load_state_dict(
+        {k[len("rule_priors."):]: v for k, v in tensors.items() if k.startswith("rule_priors.")})
     for k in NORM_BUFFERS:
         getattr(model, k).copy_(tensors[f"norm.{k}"])
     model.eval()

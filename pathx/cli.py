@@ -253,11 +253,14 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
 @click.option("--hints/--no-hints", default=True, show_default=True, help="Rule-engine hints in the prompt.")
 @click.option("--hint-values/--no-hint-values", default=False, show_default=True,
               help="Start each hint line with the rule engine's resolved label (the model learns when to trust it).")
+@click.option("--rule-prior", is_flag=True,
+              help="Add to each head's logits a learned table indexed by that rule value, started at "
+                   "log P(label | rule value) on the training set (needs --hint-values).")
 @click.option("--resume", is_flag=True, help="Continue a killed fit in OUTPUT from its last checkpoint.")
 @click.option("--device", default="auto", show_default=True)
 def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, epochs, max_steps, lr, micro_batch, grad_accum,
         max_length, quant, class_weights, eval_every, checkpoint_every, null_is_not_reported, slice_mode, k, hints,
-        hint_values, resume, device):
+        hint_values, rule_prior, resume, device):
     """Train a multi-task classifier (LLM encoder + adapter + one head per field) on labelled JSONL.
 
     \b
@@ -276,12 +279,15 @@ def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, 
     bad = [t for t in task_list if t not in schema.TASKS]
     if bad or not task_list:
         raise click.UsageError(f"--tasks: unknown {', '.join(bad) or '(empty)'}; choose from {', '.join(schema.TASKS)}")
+    if rule_prior and not (hint_values and hints):
+        raise click.UsageError("--rule-prior reads the rule values in the hint lines: add --hint-values (and --hints)")
     weights = [] if class_weights == "none" else [t.strip() for t in class_weights.split(",") if t.strip()]
     config = FitConfig(tasks=list(task_list), adapter=adapter, pooling=None if pooling == "auto" else pooling,
                        quant=None if quant == "none" else quant,
                        max_length=max_length, lr=lr, micro_batch=micro_batch, grad_accum=grad_accum, epochs=epochs,
                        max_steps=max_steps, eval_every=eval_every, checkpoint_every=checkpoint_every,
-                       class_weights=weights, unknown_as_not_reported=null_is_not_reported, device=device)
+                       class_weights=weights, unknown_as_not_reported=null_is_not_reported, device=device,
+                       rule_prior=rule_prior)
     options = IngestOptions(slice_mode=slice_mode, k=k, tasks=task_list, hint_values=hint_values and hints)
     try:
         engine = RuleEngine.load() if hints else None

@@ -74,6 +74,7 @@ class FitConfig:
     patience: int = 2  # validations without improvement before stopping
     checkpoint_every: int = 50  # optimizer steps
     class_weights: list[str] = field(default_factory=lambda: ["her2"])  # eq. 7 for these tasks
+    rule_prior: bool = False  # logits += a table indexed by the rule value in each hint line (needs hint values)
     unknown_as_not_reported: bool = False  # treat None as "not reported" (fully labelled corpora)
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
     seed: int = 42
@@ -452,7 +453,7 @@ def fit(
     model = build_model(
         base, tasks=tasks, adapter=cfg.adapter, pooling=cfg.pooling, padding_side=cfg.padding_side,
         truncation_side=cfg.truncation_side, max_length=cfg.max_length, chat_template=cfg.chat_template,
-        quant=cfg.quant, device=cfg.device, seed=cfg.seed,
+        quant=cfg.quant, device=cfg.device, seed=cfg.seed, rule_prior=cfg.rule_prior,
     )
     if ckpt is None:  # standardise pooled states on a sample of the training prompts (a resume restores them)
         sample = random.Random(cfg.seed).sample(train_ex, min(len(train_ex), CALIBRATION_EXAMPLES))
@@ -460,6 +461,11 @@ def fit(
     weights = {t: class_weights(train_ex, t) for t in cfg.class_weights if t in tasks}
     train_ids, val_ids = model.tokenize([e.prompt for e in train_ex]), model.tokenize([e.prompt for e in val_ex])
     train_y, val_y = targets_for(train_ex, model), targets_for(val_ex, model)
+    if cfg.rule_prior and ckpt is None:
+        if not any(v < len(model.model_config.classes[t]) for ids in train_ids
+                   for t, v in zip(tasks, ids.rule_values)):
+            raise DataError("fit: a rule prior needs the rule values in the hint lines (ingest with hint values)")
+        model.init_rule_prior(train_ids, train_y, ignore=IGNORE)
 
     micro_per_epoch = math.ceil(len(train_ex) / cfg.micro_batch)
     steps_per_epoch = math.ceil(micro_per_epoch / cfg.grad_accum)

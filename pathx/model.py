@@ -28,7 +28,7 @@ from torch import nn
 from pathx import schema
 from pathx.basemodels import BaseModel, BaseModelError, resolve_base
 from pathx.errors import PathxError
-from pathx.prompt import hint_line_ends
+from pathx.prompt import hint_line_ends, hint_values
 
 # bitsandbytes (imported by peft) warns on every start that an optional CPU kernel package is
 # missing; it falls back to its own NF4 code, so the line is only noise in cron logs.
@@ -159,6 +159,7 @@ class ModelConfig:
     pad_token_added: bool = False
     quant: str | None = None
     hidden_size: int = 0
+    rule_prior: bool = False  # add a learned table indexed by the rule engine's value to each head's logits
     format: str = CONFIG_FORMAT
     extra: dict = field(default_factory=dict)
 
@@ -210,9 +211,11 @@ POOLINGS = ("last", "mean", "cls", "task")
 
 class TokenIds(list):
     """Token ids of one prompt; with pooling="task" also `task_positions`, the index of each
-    task's pooling token (end of its hint line), in model task order."""
+    task's pooling token (end of its hint line), in model task order; with a rule prior also
+    `rule_values`, the class index of the rule engine's value per task (len(classes): none)."""
 
     task_positions: list[int] | None = None
+    rule_values: list[int] | None = None
 
 
 def _cut(ids: list[int], offsets: list, budget: int, side: str, hints_at: int) -> tuple[list[int], list]:
@@ -247,6 +250,11 @@ def _last_token_before(offsets, end: int, lo: int = 0) -> int:
     return best
 
 
+def _class_index(classes: list[str], value: str | None) -> int:
+    """Index of a rule value among a task's classes; len(classes) for none or an unknown value."""
+    return classes.index(value) if value in classes else len(classes)
+
+
 def resolve_device(device: str | torch.device | None) -> torch.device:
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -276,6 +284,14 @@ class MultiTaskClassifier(nn.Module):
         # heads need; identity until calibrated. Saved with the heads.
         self.register_buffer("feature_mean", torch.zeros(config.hidden_size))
         self.register_buffer("feature_std", torch.ones(config.hidden_size))
+        # Rule prior: logits[task] += rule_priors[task][rule value], one row per class the rule
+        # engine can state plus one for "resolved nothing". Set from training counts by
+        # `init_rule_prior()` (log P(gold | rule value)), then trained with the rest: the model
+        # starts from the rules' answer and the backbone learns where to depart from it.
+        self.rule_priors = nn.ParameterDict(
+            {t: nn.Parameter(torch.zeros(len(config.classes[t]) + 1, len(config.classes[t])))
+             for t in config.tasks} if config.rule_prior else {}
+        )
 
     @torch.no_grad()
     def calibrate(self, prompts: list[str], batch_size: int = 8) -> None:
@@ -286,13 +302,30 @@ class MultiTaskClassifier(nn.Module):
         ids = self.tokenize(list(prompts))
         for i in range(0, len(ids), batch_size):
             batch = self.collate(ids[i : i + batch_size])
-            batch = {k: v.to(self.device) for k, v in batch.items()}
+            batch = {k: v.to(self.device) for k, v in batch.items() if k != "rule_values"}
             with torch.autocast(self.device.type, dtype=torch.bfloat16):
                 feats.append(self.pooled(**batch).float())
         f = torch.cat(feats).reshape(-1, self.model_config.hidden_size)  # task vectors pooled together
         self.feature_mean.copy_(f.mean(dim=0))
         self.feature_std.copy_(f.std(dim=0).clamp(min=1e-3) if len(f) > 1 else torch.ones_like(f[0]))
         self.train(was_training)
+
+    @torch.no_grad()
+    def init_rule_prior(self, ids: list[TokenIds], labels: dict[str, torch.Tensor], ignore: int = -100,
+                        smoothing: float = 1.0) -> None:
+        """Set each task's rule prior to log P(gold class | rule value), counted over the training
+        prompts (ids from `tokenize`) and their class-index labels (`ignore` = unlabelled),
+        Laplace-smoothed."""
+        if not self.model_config.rule_prior:
+            raise PathxError("this model has no rule prior (fit it with rule_prior=True)")
+        values = [row.rule_values for row in ids]
+        for i, t in enumerate(self.model_config.tasks):
+            k = len(self.model_config.classes[t])
+            counts = torch.full((k + 1, k), smoothing)
+            for row, y in zip(values, labels[t].tolist()):
+                if y != ignore:
+                    counts[row[i], y] += 1
+            self.rule_priors[t].copy_((counts / counts.sum(dim=1, keepdim=True)).log())
 
     @property
     def tasks(self) -> list[str]:
@@ -320,6 +353,8 @@ class MultiTaskClassifier(nn.Module):
             row = TokenIds(pre + ids + post)
             if cfg.pooling == "task":
                 row.task_positions = [len(pre) + _last_token_before(offsets, e) for e in hint_line_ends(prompt, cfg.tasks)]
+            if cfg.rule_prior:
+                row.rule_values = [_class_index(cfg.classes[t], v) for t, v in zip(cfg.tasks, hint_values(prompt, cfg.tasks))]
             out.append(row)
         return out
 
@@ -342,6 +377,10 @@ class MultiTaskClassifier(nn.Module):
         batch = {"input_ids": input_ids, "attention_mask": mask}
         if per_task:
             batch["task_positions"] = positions
+        if self.model_config.rule_prior:
+            if any(getattr(ids, "rule_values", None) is None for ids in id_lists):
+                raise PathxError("a rule prior needs ids from model.tokenize() (rule values)")
+            batch["rule_values"] = torch.tensor([ids.rule_values for ids in id_lists], dtype=torch.long)
         return batch
 
     def encode(self, prompts: list[str]) -> dict[str, torch.Tensor]:
@@ -366,7 +405,8 @@ class MultiTaskClassifier(nn.Module):
         return pool(hidden, attention_mask, self.model_config.pooling)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                task_positions: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+                task_positions: torch.Tensor | None = None,
+                rule_values: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         device = self.device
         input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16):
@@ -374,9 +414,17 @@ class MultiTaskClassifier(nn.Module):
         # Heads stay in full precision.
         with torch.autocast(device.type, enabled=False):
             pooled = (pooled.float() - self.feature_mean) / self.feature_std
+            tasks = self.model_config.tasks
             if pooled.dim() == 3:  # per-task vectors, in model task order
-                return {t: self.heads[t](pooled[:, i]) for i, t in enumerate(self.model_config.tasks)}
-            return {t: head(pooled) for t, head in self.heads.items()}
+                logits = {t: self.heads[t](pooled[:, i]) for i, t in enumerate(tasks)}
+            else:
+                logits = {t: self.heads[t](pooled) for t in tasks}
+            if self.model_config.rule_prior:
+                if rule_values is None:
+                    raise PathxError("this model has a rule prior: pass rule_values (use model.collate)")
+                rule_values = rule_values.to(device)
+                logits = {t: logits[t] + self.rule_priors[t][rule_values[:, i]] for i, t in enumerate(tasks)}
+            return logits
 
     # -- weights ------------------------------------------------------------------------------
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
@@ -513,6 +561,7 @@ def build_model(
     quant: str | None = None,
     device: str | torch.device | None = "auto",
     seed: int = 42,
+    rule_prior: bool = False,
 ) -> MultiTaskClassifier:
     """A fresh classifier: base backbone + adapter (randomly initialised) + new heads.
 
@@ -536,6 +585,7 @@ def build_model(
         max_length=max_length,
         chat_template=bool(chat_template) if chat_template is not None else None,
         quant=quant,
+        rule_prior=rule_prior,
     )
     return _assemble(base, config, device, seed)
 
@@ -572,6 +622,7 @@ def _assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiT
         backbone = get_peft_model(backbone, peft_config)
     model = MultiTaskClassifier(backbone, tokenizer, config)
     model.heads.to(device)
+    model.rule_priors.to(device)
     model.feature_mean.data, model.feature_std.data = model.feature_mean.to(device), model.feature_std.to(device)
     if config.quant is None:
         model.to(device)

@@ -234,3 +234,19 @@ def hint_line_ends(prompt: str, tasks=schema.TASKS) -> list[int]:
         stop = tail.find("\n", start + 1)
         ends.append(base + len("\nHints:") + (len(tail) if stop < 0 else stop))
     return ends
+
+
+def hint_values(prompt: str, tasks=schema.TASKS) -> list[str | None]:
+    """The rule engine's resolved label per task as written in a prompt built with `values`
+    ("Grade_hint: G3 | ..." -> "G3"); None where the engine resolved nothing ("?"), where the
+    line has no value, or where the task has no hint line."""
+    tail = prompt.rsplit("\nHints:", 1)
+    tail = tail[1] if len(tail) == 2 else ""
+    found = []
+    for t in tasks:
+        start = tail.find("\n" + HINT_NAMES[t] + ":")
+        line = tail[start + 1 :].split("\n", 1)[0] if start >= 0 else ""
+        body = line[len(HINT_NAMES[t]) + 1 :].strip()
+        value = body.split(" | ", 1)[0].strip() if " | " in body else None
+        found.append(None if value in (None, "", "?") else value)
+    return found

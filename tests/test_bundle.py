@@ -43,9 +43,10 @@ def trained(tmp_path_factory):
     labeled = reports / "labeled.jsonl"
     labeled.write_text("".join(json.dumps(r) + "\n" for r in rows))
     base = build_tiny_base(root / "base", "decoder", words=_words(reports))
-    # The non-default input choices (per-task pooling, resolved rule values in the hints) must travel too.
+    # The non-default input choices (per-task pooling, resolved rule values in the hints, the rule
+    # prior) must travel too.
     config = FitConfig(max_steps=2, micro_batch=2, grad_accum=1, device="cpu", eval_batch_size=4,
-                       unknown_as_not_reported=True, pooling="task")
+                       unknown_as_not_reported=True, pooling="task", rule_prior=True)
     fit_dir = root / "fit"
     fit_labeled(labeled, fit_dir, base=str(base), config=config, options=IngestOptions(hint_values=True),
                 engine=RuleEngine.load())
@@ -61,7 +62,7 @@ def test_export_inspect_holds_everything_to_reproduce(trained):
     assert len(info["model"]["base"]["sha256"]) == 64
     assert info["model"]["adapter"]["name"] == "lora" and info["model"]["padding_side"] in ("left", "right")
     assert info["slicing"]["mode"] == "window" and info["slicing"]["k"] == 5 and info["slicing"]["hint_values"]
-    assert info["model"]["pooling"] == "task"
+    assert info["model"]["pooling"] == "task" and info["model"]["rule_prior"]
     assert set(info["thresholds"]) == set(schema.TASKS)
     # The rule set is embedded verbatim and rebuilds an engine with the same version.
     files = info["ruleset"]["files"]
@@ -82,6 +83,29 @@ def test_round_trip_gives_identical_predictions(trained):
     for t in schema.TASKS:
         assert torch.equal(from_bundle[t], from_fit[t])
     assert verify(trained["bundle"], base=str(trained["base"])).base_checked
+
+
+def test_merged_copy_predicts_like_the_bundle_without_the_base(trained, tmp_path):
+    from safetensors import safe_open
+
+    from pathx.bundle import export_merged, load_bundle_model
+
+    merged = export_merged(trained["bundle"], tmp_path / "tiny-0.1.0.merged.safetensors", base=str(trained["base"]))
+    with safe_open(str(merged), "pt") as fh:
+        names = set(fh.keys())
+    assert "rule_priors.grade" in names and not any("lora" in n for n in names)
+    examples = read_labeled(trained["labeled"])
+    bundle_model = load_bundle_model(trained["bundle"], base=str(trained["base"]), device="cpu")
+    engine = RuleEngine.load()
+    units, _ = units_for_examples(examples, engine, IngestOptions(hint_values=True))
+    prompts = [u.prompt for u in units]
+    want = Predictor(bundle_model.eval()).predict_proba(prompts)
+    got = Predictor(load_bundle_model(merged, device="cpu")).predict_proba(prompts)  # no base given
+    for t in schema.TASKS:  # bf16 forward: base + LoRA and the folded weights round differently
+        assert torch.allclose(want[t], got[t], atol=1e-2), t
+    # Without the prior tables the merged copy would answer differently (guards their export).
+    with safe_open(str(merged), "pt") as fh:
+        assert torch.equal(fh.get_tensor("rule_priors.er"), bundle_model.rule_priors["er"].detach())
 
 
 def _flip(src, dst, offset_from_end: int | None = None, find: bytes | None = None):

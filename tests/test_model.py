@@ -265,3 +265,36 @@ def test_long_report_is_cut_before_the_hints_block(tiny_bases, family):
     model.model_config.truncation_side = "right"  # the plain cut loses the hints
     cut = model.tokenizer.convert_ids_to_tokens(model.tokenize([prompt])[0])
     assert cut[-len(post) - 1] == "tumour" and tokens[-len(post) - 1] != "tumour"
+
+
+def test_rule_prior_starts_from_the_rules_and_survives_save_load(tiny_bases, tmp_path):
+    tasks = ["grade", "er"]
+    prompts = [build_prompt("x", {"grade": ["g"], "er": ["e"]}, tasks, values={"grade": g, "er": e})
+               for g, e in [("G1", "Positive"), ("G3", None), ("G3", "Negative"), (None, "Positive")]]
+    model = build_model(tiny_bases["decoder"], tasks=tasks, adapter="lora", pooling="task", rule_prior=True,
+                        device="cpu")
+    ids = model.tokenize(prompts)
+    classes = model.model_config.classes
+    assert [row.rule_values for row in ids] == [[0, 0], [2, 4], [2, 1], [4, 0]]  # 4 = no value
+    # Labels: grade always agrees with the rules; er says Negative whenever the rules said Positive.
+    labels = {"grade": torch.tensor([0, 2, 2, -100]), "er": torch.tensor([1, 0, 1, 1])}
+    model.init_rule_prior(ids, labels)
+    prior = model.rule_priors["grade"].detach()
+    assert prior[0].argmax() == 0 and prior[2].argmax() == 2
+    assert torch.allclose(prior[2].exp(), torch.tensor([1, 1, 3, 1]) / 6)  # Laplace: (0+1, 0+1, 2+1, 0+1)/6
+    with torch.no_grad():  # heads silent: the model answers what the training counts say
+        for head in model.heads.values():
+            head.weight.zero_(); head.bias.zero_()
+        logits = model(**model.collate(ids))
+    assert logits["grade"].argmax(dim=1).tolist()[:3] == [0, 2, 2]
+    assert logits["er"].argmax(dim=1).tolist()[0] == classes["er"].index("Negative")
+    with pytest.raises(PathxError, match="rule_values"):
+        model(input_ids=torch.ones(1, 3, dtype=torch.long), attention_mask=torch.ones(1, 3, dtype=torch.long),
+              task_positions=torch.zeros(1, 2, dtype=torch.long))
+    sum(lg.sum() for lg in model(**model.collate(ids)).values()).backward()
+    assert model.rule_priors["er"].grad is not None  # trained with the rest
+    model.save(tmp_path / "out")
+    again = load_model(tmp_path / "out", base=tiny_bases["decoder"], device="cpu")
+    assert again.model_config.rule_prior and torch.equal(again.rule_priors["grade"], model.rule_priors["grade"])
+    p1, p2 = Predictor(model.eval()).predict_proba(prompts), Predictor(again).predict_proba(prompts)
+    assert all(torch.allclose(p1[t], p2[t], atol=1e-5) for t in p1)

@@ -7,7 +7,7 @@ import pytest
 
 from pathx import paths, schema
 from pathx.errors import RuleFileError
-from pathx.prompt import build_prompt, hint_line_ends, load_anchors, slice_report
+from pathx.prompt import build_prompt, hint_line_ends, hint_values, load_anchors, slice_report
 
 
 def _report(n: int, anchors: dict[int, str]) -> str:
@@ -134,6 +134,15 @@ def test_prompt_with_rule_values_leads_each_hint_line():
     values = {"grade": "G3", "er": None, "her2": None}
     lines = build_prompt(SLICED, hints, ("grade", "er", "her2"), values=values).split("Hints:\n")[1].splitlines()
     assert lines == ["Grade_hint: G3 | GRADE 3 OF 3; nuclear grade 2", "ER_hint: ? | ER weakly staining", "HER2_hint: none"]
+
+
+def test_hint_values_read_back_the_rule_value_of_each_line():
+    hints = {"grade": ["GRADE 3 OF 3"], "er": ["ER weakly staining"], "her2": ["HER2 | IHC 2+"]}
+    values = {"grade": "G3", "er": None, "her2": "Equivocal"}
+    prompt = build_prompt("Report text\nGrade_hint: G1 | not a hint line", hints, ("grade", "er", "her2"), values=values)
+    assert hint_values(prompt, ("grade", "er", "her2")) == ["G3", None, "Equivocal"]
+    assert hint_values(prompt, ("pr",)) == [None]  # no line for the task
+    assert hint_values(build_prompt(SLICED, {"grade": ["G2"]}, ("grade",)), ("grade",)) == [None]  # no values
 
 
 def test_hint_line_ends_point_at_each_task_line():
