@@ -759,7 +759,7 @@ def write_report(ctx: Context, info: dict) -> Path:
         "each arm's `bench.json`). CPU times on a shared machine are noisy (other jobs run beside this one).",
         "- Single-task arms train each field's LoRA on the units labelled for that field only (TCGA reports carry "
         "T/N/M labels only); the multi-task model masks unknown labels instead.",
-        "- Full text: the 512-token limit truncates from the left so the Hints block survives; window and random "
+        "- Full text: the 512-token limit cuts the end of the report, never the Hints block; window and random "
         "slices keep at most 700 report characters, the random window has the same number of lines as the window.",
         "- Generated answers: one chat-template prompt per field (the classifier's Field/Classes/Report/Hints blocks "
         f"plus a question), greedy decoding of up to {MAX_NEW_TOKENS} tokens, parsed to the class the answer names; an answer "
