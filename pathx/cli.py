@@ -389,6 +389,7 @@ def bundle_inspect(path: Path, as_json: bool) -> None:
         ("base model", f"{m['base']['name']} ({m['base']['family']}, sha256 {m['base']['sha256'][:16]}...)"),
         ("adapter", json.dumps(m["adapter"])),
         ("pooling / padding", f"{m['pooling']} / {m['padding_side']}, max length {m['max_length']}"),
+        ("rule prior", "yes (logits + a table indexed by the rule value)" if m.get("rule_prior") else "no"),
         ("quantisation", str(m.get("quant") or "none")),
         ("tasks", ", ".join(info["tasks"])),
         ("slicing", json.dumps(info["slicing"])),
