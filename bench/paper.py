@@ -809,6 +809,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--max-steps", type=int, default=None, help="cap on optimizer steps per arm")
     ap.add_argument("--tables", default=",".join(TABLES), help="comma-separated subset of I,II,III,IV,V")
     ap.add_argument("--quick", action="store_true", help="tiny random model, a few generated reports, 2 steps per arm")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite OUT/report.md from the arms already finished, run none (a long run in parts)")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--micro-batch", type=int, default=4)
     ap.add_argument("--grad-accum", type=int, default=4)
@@ -882,7 +884,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     wanted = {a.name for t in args.table_list for a in ARMS_BY_TABLE[t]}
     for arm in RUN_ORDER:
-        if arm.name in wanted:
+        if arm.name in wanted and not args.report_only:
             run_arm(ctx, arm)
             write_report(ctx, info)  # a partial report is there while a long run goes on
     report = write_report(ctx, info)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -119,6 +120,17 @@ def test_rerun_reuses_finished_arms_and_reruns_a_removed_one(quick_run):
     assert "[mt-frozen] running" in proc.stdout
     assert "[generative]" not in proc.stdout  # Table V not asked for
     assert (out / "arms" / "mt-frozen" / "metrics.json").exists()
+
+
+def test_report_only_runs_no_arm_and_marks_missing_ones(quick_run):
+    out, cache, _ = quick_run
+    shutil.rmtree(out / "arms" / "st-lora-grade")
+    (out / "report.md").unlink()
+    proc = run_bench(out, cache, "--report-only")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "running" not in proc.stdout and not (out / "arms" / "st-lora-grade").exists()
+    report = (out / "report.md").read_text()
+    assert "LoRA, single-task Grade: not run" in report and "## Table V" in report
 
 
 def test_rerun_with_other_settings_is_refused(quick_run):
