@@ -302,9 +302,10 @@ class MultiTaskClassifier(nn.Module):
         ids = self.tokenize(list(prompts))
         for i in range(0, len(ids), batch_size):
             batch = self.collate(ids[i : i + batch_size])
-            batch = {k: v.to(self.device) for k, v in batch.items() if k != "rule_values"}
+            positions = batch.get("task_positions")
             with torch.autocast(self.device.type, dtype=torch.bfloat16):
-                feats.append(self.pooled(**batch).float())
+                feats.append(self.pooled(batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device),
+                                         None if positions is None else positions.to(self.device)).float())
         f = torch.cat(feats).reshape(-1, self.model_config.hidden_size)  # task vectors pooled together
         self.feature_mean.copy_(f.mean(dim=0))
         self.feature_std.copy_(f.std(dim=0).clamp(min=1e-3) if len(f) > 1 else torch.ones_like(f[0]))
@@ -622,7 +623,6 @@ def _assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiT
         backbone = get_peft_model(backbone, peft_config)
     model = MultiTaskClassifier(backbone, tokenizer, config)
     model.heads.to(device)
-    model.rule_priors.to(device)
     model.feature_mean.data, model.feature_std.data = model.feature_mean.to(device), model.feature_std.to(device)
     if config.quant is None:
         model.to(device)

@@ -184,6 +184,8 @@ def _one_line(s: str) -> str:
 MAX_HINTS_PER_TASK = 2
 MAX_HINT_CHARS = 80
 NO_HINT = "none"
+VALUE_SEP = " | "  # between the rule value and the evidence of a hint line
+UNRESOLVED = "?"  # the rule value when the engine resolved nothing
 
 
 def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.TASKS,
@@ -213,40 +215,43 @@ def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.T
         kept = list(dict.fromkeys(evidence))[:MAX_HINTS_PER_TASK]
         line = "; ".join(kept) if kept else NO_HINT
         if values is not None and (kept or values.get(t)):
-            line = f"{values.get(t) or '?'} | {line}"
+            line = f"{values.get(t) or UNRESOLVED}{VALUE_SEP}{line}"
         # Every task gets its line, so a model pooled per task always finds its token there.
         parts.append(f"{HINT_NAMES[t]}: {line}")
     return "\n".join(parts)
 
 
-def hint_line_ends(prompt: str, tasks=schema.TASKS) -> list[int]:
-    """Character offset of the end of each task's hint line (the model's per-task pooling
-    points), in task order; the prompt's end for a task whose line is missing."""
-    body = prompt.rsplit("\nHints:", 1)
-    base = len(body[0]) if len(body) == 2 else len(prompt)
-    tail = body[1] if len(body) == 2 else ""
-    ends = []
+def _hint_line_spans(prompt: str, tasks) -> list[tuple[int, int] | None]:
+    """(start, end) character offsets of each task's hint line in the Hints block, in task
+    order; None for a task without a line."""
+    head, sep, tail = prompt.rpartition("\nHints:")
+    if not sep:
+        return [None] * len(tuple(tasks))
+    base = len(head) + len(sep)
+    spans = []
     for t in tasks:
         start = tail.find("\n" + HINT_NAMES[t] + ":")
         if start < 0:
-            ends.append(len(prompt))
+            spans.append(None)
             continue
         stop = tail.find("\n", start + 1)
-        ends.append(base + len("\nHints:") + (len(tail) if stop < 0 else stop))
-    return ends
+        spans.append((base + start + 1, base + (len(tail) if stop < 0 else stop)))
+    return spans
+
+
+def hint_line_ends(prompt: str, tasks=schema.TASKS) -> list[int]:
+    """Character offset of the end of each task's hint line (the model's per-task pooling
+    points), in task order; the prompt's end for a task whose line is missing."""
+    return [span[1] if span else len(prompt) for span in _hint_line_spans(prompt, tasks)]
 
 
 def hint_values(prompt: str, tasks=schema.TASKS) -> list[str | None]:
     """The rule engine's resolved label per task as written in a prompt built with `values`
     ("Grade_hint: G3 | ..." -> "G3"); None where the engine resolved nothing ("?"), where the
     line has no value, or where the task has no hint line."""
-    tail = prompt.rsplit("\nHints:", 1)
-    tail = tail[1] if len(tail) == 2 else ""
     found = []
-    for t in tasks:
-        start = tail.find("\n" + HINT_NAMES[t] + ":")
-        line = tail[start + 1 :].split("\n", 1)[0] if start >= 0 else ""
-        body = line[len(HINT_NAMES[t]) + 1 :].strip()
-        value = body.split(" | ", 1)[0].strip() if " | " in body else None
-        found.append(None if value in (None, "", "?") else value)
+    for t, span in zip(tasks, _hint_line_spans(prompt, tasks)):
+        body = prompt[span[0] + len(HINT_NAMES[t]) + 1 : span[1]].strip() if span else ""
+        value = body.split(VALUE_SEP, 1)[0].strip() if VALUE_SEP in body else None
+        found.append(None if value in (None, "", UNRESOLVED) else value)
     return found
