@@ -361,7 +361,7 @@ class BundlePredictor:
         evidence_engine = self.engine
         out = []
         for unit, pred in zip(units, preds):
-            findings = evidence_engine.extract(unit.text) if evidence_engine is not None else {}
+            findings = unit.findings_by(evidence_engine) if evidence_engine is not None else {}
             row = {}
             for task in schema.TASKS:
                 p = pred.get(task)

@@ -138,9 +138,10 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 @click.option("--reprocess", is_flag=True, help="Process every file again, even ones the ledger has seen.")
 @click.option("--audit", "audit_path", type=click.Path(path_type=Path), default=None,
               help="Audit log (JSONL) path; default: a new file in the user log directory.")
-@click.option("--batch-size", type=int, default=32, show_default=True,
+@click.option("--batch-size", type=int, default=64, show_default=True,
               help="Files per batch: read together, predicted in length-sorted forward passes, committed to the "
-                   "ledger in one transaction (Ctrl-C finishes the current batch).")
+                   "ledger in one transaction (Ctrl-C finishes the current batch). Larger batches pad less; "
+                   "smaller ones commit more often (slow OCR input).")
 @click.option("--flush-seconds", type=float, default=30.0, show_default=True,
               help="Rewrite the output at most this often while running (always at the end; the ledger commits "
                    "every batch, so a kill loses nothing).")

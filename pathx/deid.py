@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pathx import paths
 from pathx.errors import RuleFileError
-from pathx.ruletoml import load_compiled, build_refs, compile_pattern, read_toml
+from pathx.ruletoml import ascii_lowered, build_refs, compile_pattern, load_compiled, may_match, read_toml, required_literals
 
 RULE_FILE = "deid.toml"
 # Words never propagated as names (list in rules/deid.toml).
@@ -53,6 +53,13 @@ class _Rule:
     kind: str
     regex: re.Pattern
     propagate: bool
+    # Optional pre-check: the rule is tried only on lines this matches (its matches lie within
+    # one line). A slow pattern then skips most of the report; the result is the same.
+    only_lines_with: re.Pattern | None = None
+
+    def __post_init__(self):
+        # frozen dataclass: set once; words one of which every match holds (ruletoml.may_match)
+        object.__setattr__(self, "literals", required_literals(self.regex))
 
 
 @dataclass(frozen=True)
@@ -88,12 +95,14 @@ def _parse(path: Path) -> DeidRules:
         kind = raw.get("kind")
         if not isinstance(kind, str) or not re.fullmatch(r"[A-Z][A-Z0-9>_-]*", kind):
             raise RuleFileError(f"{path}: rule {name!r} needs an upper-case 'kind' such as NAME or DATE")
-        unknown = set(raw) - {"name", "kind", "pattern", "ignore_case", "propagate"}
+        unknown = set(raw) - {"name", "kind", "pattern", "ignore_case", "propagate", "only_lines_with"}
         if unknown:
             raise RuleFileError(f"{path}: rule {name!r} has unknown keys: {', '.join(sorted(unknown))}")
         flags = re.IGNORECASE if raw.get("ignore_case", False) else 0
         regex = compile_pattern(raw.get("pattern"), refs, path, name, flags)
-        rules.append(_Rule(name, kind, regex, bool(raw.get("propagate", False))))
+        line_filter = (compile_pattern(raw["only_lines_with"], refs, path, f"{name}.only_lines_with", flags)
+                       if "only_lines_with" in raw else None)
+        rules.append(_Rule(name, kind, regex, bool(raw.get("propagate", False)), line_filter))
     not_names = frozenset(w.lower() for w in data.get("lists", {}).get(NOT_NAME_LIST, []))
     return DeidRules(path, version, tuple(rules), not_names)
 
@@ -130,14 +139,32 @@ def _propagated(text: str, words: set[str], rules: DeidRules) -> list[tuple[int,
     return [m.span() for m in regex.finditer(text)]
 
 
+def _matches(rule: _Rule, text: str, lowered: str | None):
+    """rule.regex.finditer(text), run only over the lines its pre-check selects (if it has one)."""
+    if not may_match(rule.literals, lowered):
+        return
+    if rule.only_lines_with is None:
+        yield from rule.regex.finditer(text)
+        return
+    last_line = -1
+    for hit in rule.only_lines_with.finditer(text):
+        start = text.rfind("\n", 0, hit.start()) + 1
+        if start == last_line:
+            continue  # another hit on a line already scanned
+        last_line = start
+        end = text.find("\n", hit.start())
+        yield from rule.regex.finditer(text, start, len(text) if end < 0 else end + 1)
+
+
 def find_phi(text: str, rules: DeidRules | None = None) -> list[Redaction]:
     """Merged, sorted PHI spans of `text`."""
     rules = rules or load_rules()
     # (start, end, priority, kind, rule); lower priority number wins the kind of a merge.
     found: list[tuple[int, int, int, str, str]] = []
     name_words: set[str] = set()
+    lowered = ascii_lowered(text)
     for priority, rule in enumerate(rules.rules):
-        for match in rule.regex.finditer(text):
+        for match in _matches(rule, text, lowered):
             for start, end in _phi_spans(match):
                 if end <= start:
                     continue

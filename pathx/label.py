@@ -55,7 +55,7 @@ def label_folder(input_path: Path, output: Path, engine, options: IngestOptions,
             report.file_errors.append(res.error)
             continue
         for unit in res.units:
-            findings = engine.extract(unit.text)
+            findings = unit.findings_by(engine)
             labels = {t: (findings[t].value if findings.get(t) else None) for t in schema.TASKS}
             ex_id = f"{unit.file}#{unit.specimen or 'all'}"
             examples.append(Example(id=ex_id, labels=labels, text=unit.text, specimen=unit.specimen,

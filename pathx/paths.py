@@ -1,6 +1,7 @@
 """Where pathx keeps config, cache (converted base models), data (bundles) and logs."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def log_dir() -> Path:
     return _dir("PATHX_LOG_DIR", platformdirs.user_log_dir(APP))
 
 
+@functools.cache  # resolved once: rule files are looked up for every report
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 

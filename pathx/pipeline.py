@@ -51,6 +51,13 @@ class Unit:
     prompt: str
     hints: dict[str, list[str]]
     report_text: str = ""  # whole de-identified report (the naive baseline reads it unsegmented)
+    # The rule engine's resolved findings, worked out with the hints; predictors reuse them
+    # for evidence instead of running the rules over the text again.
+    findings: dict | None = None
+
+    def findings_by(self, engine) -> dict:
+        """Findings per task from `engine` (the one that made this unit's hints)."""
+        return self.findings if self.findings is not None else engine.extract(self.text)
 
 
 @dataclass
@@ -139,15 +146,16 @@ def units_for_examples(examples, engine, options: IngestOptions) -> tuple[list[U
 
 def _single_unit(text: str, file: str, engine, options: IngestOptions, report_text: str | None = None) -> Unit:
     hints = engine.hints(text) if engine is not None else {}
+    findings = engine.extract(text) if engine is not None else None
     values = None
-    if engine is not None and options.hint_values:
-        values = {t: f.value if f else None for t, f in engine.extract(text).items()}
+    if findings is not None and options.hint_values:
+        values = {t: f.value if f else None for t, f in findings.items()}
     sliced = slice_report(text, mode=options.slice_mode, k=options.k, seed=options.seed)
     if options.slice_mode != "full" and len(sliced) > options.max_report_chars:
         sliced = sliced[: options.max_report_chars] + " ..."
     return Unit(file=file, specimen=None, text=text, sliced=sliced,
                 prompt=build_prompt(sliced, hints, options.tasks, values), hints=hints,
-                report_text=text if report_text is None else report_text)
+                report_text=text if report_text is None else report_text, findings=findings)
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ class RulesPredictor:
     def predict(self, units) -> list[dict[str, FieldPrediction]]:
         out = []
         for unit in units:
-            findings = self.engine.extract(unit.text)
+            findings = unit.findings_by(self.engine)
             row = {}
             for task in schema.TASKS:
                 f = findings.get(task)

@@ -143,7 +143,16 @@ def _read_txt(path: Path, data: bytes) -> ReadResult:
     return ReadResult(text=text, pages=1, method="text", page_methods=["text"], warnings=warnings)
 
 
+# The same test for ASCII text (most reports), done by the regex engine instead of per character:
+# ASCII controls that str.isspace() does not count as blanks.
+_ASCII_BAD = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+_ASCII_BLANK = re.compile(r"[\t\n\x0b\x0c\r\x1c-\x1f ]")
+
+
 def _control_share(text: str) -> float:
+    if text.isascii():
+        chars = len(text) - len(_ASCII_BLANK.findall(text))
+        return len(_ASCII_BAD.findall(text)) / chars if chars else 0.0
     chars = [c for c in text if not c.isspace()]
     if not chars:
         return 0.0

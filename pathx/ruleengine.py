@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pathx import paths, schema
 from pathx.errors import RuleFileError
+from pathx.ruletoml import ascii_lowered, may_match, required_literals
 
 RULE_GLOB = "fields/*.toml"
 KINDS = {
@@ -82,6 +83,9 @@ class Rule:
     count: int | None = None
     total: bool = False
 
+    def __post_init__(self):
+        self.literals = required_literals(self.regex)  # skip the regex on texts without any
+
 
 @dataclass
 class Mention:
@@ -116,12 +120,18 @@ class Section:
     regex: re.Pattern
     ends_at_blank_line: bool = False
 
+    def __post_init__(self):
+        self.literals = required_literals(self.regex)
+
 
 @dataclass
 class Context:
     name: str
     priority: int
     regex: re.Pattern
+
+    def __post_init__(self):
+        self.literals = required_literals(self.regex)
 
 
 @dataclass
@@ -378,9 +388,11 @@ class RuleEngine:
         """(start, end, name, priority) spans covering the text, in order (after OCR repairs)."""
         return self._sections(self._repair(text))
 
-    def _sections(self, text: str) -> list[tuple[int, int, str, int]]:
+    def _sections(self, text: str, lowered: str | None = None) -> list[tuple[int, int, str, int]]:
         hits = []
         for sec in self.sections:
+            if not may_match(sec.literals, lowered):
+                continue
             for m in sec.regex.finditer(text):
                 hits.append((m.start("h"), m.end("h"), sec))
         hits.sort(key=lambda h: (h[0], -h[1]))
@@ -443,9 +455,12 @@ class RuleEngine:
 
     def _find_mentions(self, text: str) -> list[Mention]:
         work = self._repair(text)
-        spans = self._sections(work)
+        lowered = ascii_lowered(work)
+        spans = self._sections(work, lowered)
         demoted = []  # (start, end, name, priority) sentences around prior-case references
         for ctx in self.contexts:
+            if not may_match(ctx.literals, lowered):
+                continue
             for m in ctx.regex.finditer(work):
                 s, e = self._sentence(work, m.start(), m.end())
                 demoted.append((s, e, ctx.name, ctx.priority))
@@ -463,6 +478,8 @@ class RuleEngine:
 
         out: list[Mention] = []
         for rule in self.rules:
+            if not may_match(rule.literals, lowered):
+                continue
             for m in rule.regex.finditer(work):
                 if m.end() == m.start():
                     continue

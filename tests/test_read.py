@@ -434,3 +434,16 @@ def test_unreadable_file(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0, "no ReportError in the unprivileged child"
     assert str(path) in message and "permission denied" in message and "\n" not in message
     assert "Canaryfield" not in message
+
+
+def test_ascii_fast_path_of_the_control_character_share_matches_the_definition():
+    from pathx.read import _control_share, _is_bad_char
+
+    def by_definition(text):
+        chars = [c for c in text if not c.isspace()]
+        return sum(map(_is_bad_char, chars)) / len(chars) if chars else 0.0
+
+    samples = [chr(i) for i in range(128)] + [f"ER 95%{chr(i)}\n\t" * 3 for i in range(128)] + ["", " \n"]
+    for text in samples:
+        assert text.isascii()
+        assert _control_share(text) == pytest.approx(by_definition(text)), repr(text)

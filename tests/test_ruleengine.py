@@ -354,3 +354,44 @@ def test_bad_toml_and_bad_label_are_clear(tmp_path):
 def test_missing_rules_dir_is_clear(tmp_path):
     with pytest.raises(RuleFileError, match="no rule files"):
         RuleEngine.load(tmp_path)
+
+
+# ---------------------------------------------------------------- literal pre-check
+
+def test_required_literals_are_what_every_match_must_contain():
+    import re
+
+    from pathx.ruletoml import required_literals
+
+    cases = {
+        r"abc": {"abc"},
+        r"(?:average|mean)?\s*(?:copy\s+number|copies|signals)": {"number", "copies", "signals"},
+        r"(?i:Foo)|bar": {"foo", "bar"},
+        r"(?-i:\bER\b)\s*[:=]": {"er"},
+        r"(?<=foo)bar": {"bar"},
+        r"(?:xy){2,}": {"xy"},
+        r"x?": None,  # may match the empty string
+        r"(?:foo|[ab])": None,  # one alternative has no literal
+        r"a{0,3}": None,
+        r"[ab]c\d": {"c"},
+    }
+    for pattern, expected in cases.items():
+        got = required_literals(re.compile(pattern, re.IGNORECASE))
+        assert (set(got) if got else None) == expected, pattern
+
+
+def test_literal_precheck_changes_no_mention_and_no_redaction(engine, monkeypatch):
+    """Skipping a regex on a text without its words must give the same results as running it."""
+    from pathx import corpus, deid, ruleengine
+
+    texts = [corpus.render_report(11, i, style, "txt")["text"] for style in corpus.STYLES for i in range(12)]
+    texts += [HISTORY_CONFUSER, "ER: positive (95%), PR negative. HER2 FISH ratio 2.4, 5.1 copies."]
+    clean = [deid.deidentify(t).text for t in texts]
+    fast_phi = [deid.find_phi(t) for t in texts]
+    fast = [engine._find_mentions(t) for t in clean]
+    assert sum(r.literals is None for r in engine.rules) < len(engine.rules) / 4  # most rules are gated
+    monkeypatch.setattr(ruleengine, "may_match", lambda literals, lowered: True)
+    monkeypatch.setattr(deid, "may_match", lambda literals, lowered: True)
+    assert [deid.find_phi(t) for t in texts] == fast_phi
+    assert [engine._find_mentions(t) for t in clean] == fast
+    assert sum(map(len, fast)) > 20 * len(texts)
