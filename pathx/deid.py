@@ -21,7 +21,8 @@ from pathlib import Path
 
 from pathx import paths
 from pathx.errors import RuleFileError
-from pathx.ruletoml import ascii_lowered, build_refs, compile_pattern, load_compiled, may_match, read_toml, required_literals
+from pathx.ruletoml import (ascii_lowered, build_refs, compile_pattern, load_compiled, may_match, read_toml,
+                            required_literals)
 
 RULE_FILE = "deid.toml"
 # Words never propagated as names (list in rules/deid.toml).
