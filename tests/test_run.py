@@ -280,3 +280,21 @@ def test_file_removed_mid_run_keeps_its_earlier_rows(tmp_path):
     # Next night the file is simply gone: removed files keep their rows, and all is well.
     s2 = _run(inp, out)
     assert s2.exit_code == EXIT_OK and "r001.txt" in {r["file"] for r in read_rows(out)}
+
+
+def test_rule_findings_travel_with_units_and_batch_size_changes_no_row(tmp_path):
+    from pathx.pipeline import discover, extract_file
+    from pathx.predict import RulesPredictor
+
+    inp = tmp_path / "in"
+    write_reports(inp, 12)
+    predictor = RulesPredictor()
+    units = [u for f in discover(inp) for u in extract_file(f, inp, predictor.engine, IngestOptions(ocr="off")).units]
+    assert units and all(u.findings == predictor.engine.extract(u.text) for u in units)
+    outputs = []
+    for size in (1, 5, 64):
+        out = tmp_path / f"out-{size}.jsonl"
+        assert _run(inp, out, predictor, batch_size=size).exit_code == EXIT_OK
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert sum(1 for line in outputs[0].splitlines() if json.loads(line)["evidence"]["er"]) >= 10
