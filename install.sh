@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "install.sh: pathx needs Python 3.11 or newer ($PY is $("$PY" -V 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating virtual environment in .venv"
   "$PY" -m venv .venv

@@ -2,6 +2,7 @@
 
 Shared by deid.py, segment.py and prompt.py. Patterns may use `<<name>>` references to
 word lists and regex macros defined in the same file (see rules/deid.toml for the format).
+The literal pre-check at the end serves deid.py and ruleengine.py.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import functools
 import re
 import tomllib
 from pathlib import Path
+from re import _constants as _sre, _parser as _sre_parse  # stdlib internals; behaviour pinned by tests
 from typing import Callable, TypeVar
 
 from pathx.errors import RuleFileError
@@ -118,8 +120,6 @@ def compile_pattern(pattern: object, refs: dict[str, str], path: Path, rule: str
 # at every position; a substring test on the lower-cased text is far cheaper. Used only on
 # ASCII text, where lower-casing is exact for ASCII literals (Unicode case folding has cases
 # such as the long s that would need more care), so skipping never changes a result.
-
-from re import _constants as _sre, _parser as _sre_parse  # noqa: E402  (stdlib; pinned by tests)
 
 
 def required_literals(regex: re.Pattern) -> frozenset[str] | None:
