@@ -140,8 +140,8 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
               help="Audit log (JSONL) path; default: a new file in the user log directory.")
 @click.option("--batch-size", type=int, default=64, show_default=True,
               help="Files per batch: read together, predicted in length-sorted forward passes, committed to the "
-                   "ledger in one transaction (Ctrl-C finishes the current batch). Larger batches pad less; "
-                   "smaller ones commit more often (slow OCR input).")
+                   "ledger in one transaction (Ctrl-C finishes the current batch). A batch also closes after "
+                   "60 s of reading, so slow OCR input still commits often. Larger batches pad less.")
 @click.option("--flush-seconds", type=float, default=30.0, show_default=True,
               help="Rewrite the output at most this often while running (always at the end; the ledger commits "
                    "every batch, so a kill loses nothing).")

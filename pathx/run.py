@@ -504,6 +504,7 @@ def run_folder(
     audit_path: str | Path | None = None,
     progress: str = "auto",
     batch_size: int = 64,
+    batch_seconds: float = 60.0,
     flush_seconds: float = 30.0,
     console=None,
 ) -> RunSummary:
@@ -554,7 +555,7 @@ def run_folder(
             host=socket.gethostname(), pid=os.getpid(), input=str(input_dir.resolve()),
             output=str(output.resolve()), ledger=str(ledger_path), version_key=version,
             options={**dataclasses.asdict(options), "reprocess": reprocess, "batch_size": batch_size,
-                     "format": fmt},
+                     "batch_seconds": batch_seconds, "format": fmt},
         )
         ctx = _RunContext(root, engine, predictor, options, version, run_id, ledger, audit, report,
                           summary, stop, output, fmt, flush_seconds, time.monotonic())
@@ -563,7 +564,7 @@ def run_folder(
             paths = discover(input_dir)
             summary.files_seen = len(paths)
             present = {_relative(p, root) for p in paths}
-            _process(ctx, paths, reprocess, batch_size)
+            _process(ctx, paths, reprocess, batch_size, batch_seconds)
             summary.interrupted = bool(stop)
             if input_dir.is_dir() and not summary.interrupted:
                 _drop_vanished_errors(ctx, present)
@@ -606,7 +607,7 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
 
 
-def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: int) -> None:
+def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: int, batch_seconds: float) -> None:
     summary = ctx.summary
     # Cheap pass first (stat, hash only when the stat changed) so the progress total is real work.
     todo: list[Outcome] = []
@@ -618,16 +619,20 @@ def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: i
             todo.append(o)
     ctx.report.start(len(todo), summary.unchanged)
 
-    for start in range(0, len(todo), batch_size):
-        if ctx.stop:
-            break
-        batch = []
-        for o in todo[start : start + batch_size]:
-            if ctx.stop:
-                break  # finish the batch with what is read; the rest waits for the next run
+    # A batch closes at batch_size files or after batch_seconds of reading, whichever comes
+    # first: fast text input gets long length-sorted batches, slow OCR input still commits often.
+    pending = iter(todo)
+    while not ctx.stop:
+        batch: list[Outcome] = []
+        opened = time.monotonic()
+        for o in pending:
             if o.status == "ok":
                 _extract(o, ctx.root, ctx.engine, ctx.options, ctx.ledger)
             batch.append(o)
+            if len(batch) >= batch_size or ctx.stop or time.monotonic() - opened >= batch_seconds:
+                break  # on a stop: finish the batch with what is read; the rest waits for the next run
+        if not batch:
+            break
         _predict(batch, ctx.predictor)
         _commit_batch(ctx, batch, interrupted=bool(ctx.stop))
 

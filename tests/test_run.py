@@ -298,3 +298,15 @@ def test_rule_findings_travel_with_units_and_batch_size_changes_no_row(tmp_path)
         outputs.append(out.read_text())
     assert outputs[0] == outputs[1] == outputs[2]
     assert sum(1 for line in outputs[0].splitlines() if json.loads(line)["evidence"]["er"]) >= 10
+
+
+def test_batch_closes_at_its_size_or_its_reading_time(tmp_path):
+    inp = tmp_path / "in"
+    write_reports(inp, 7)
+    by_size, by_time = TinyPredictor(), TinyPredictor()
+    assert _run(inp, tmp_path / "a.csv", by_size, batch_size=3).exit_code == EXIT_OK
+    assert by_size.calls == 3  # 3 + 3 + 1 files
+    # No reading time allowed: every file is its own batch (slow OCR input commits file by file).
+    assert _run(inp, tmp_path / "b.csv", by_time, batch_size=64, batch_seconds=0).exit_code == EXIT_OK
+    assert by_time.calls == 7
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
