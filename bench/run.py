@@ -69,7 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--bundles", nargs="*", type=Path, default=None)
-    ap.add_argument("--batch-size", type=int, default=64, help="files per run batch (pathx run's default)")
+    ap.add_argument("--batch-size", type=int, default=128, help="files per run batch (pathx run's default)")
     ap.add_argument("--predict-batch", type=int, default=None, help="sequences per forward (default 8)")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per bundle; medians are reported")
     args = ap.parse_args()

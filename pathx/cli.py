@@ -138,7 +138,7 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 @click.option("--reprocess", is_flag=True, help="Process every file again, even ones the ledger has seen.")
 @click.option("--audit", "audit_path", type=click.Path(path_type=Path), default=None,
               help="Audit log (JSONL) path; default: a new file in the user log directory.")
-@click.option("--batch-size", type=int, default=64, show_default=True,
+@click.option("--batch-size", type=int, default=128, show_default=True,
               help="Files per batch: read together, predicted in length-sorted forward passes, committed to the "
                    "ledger in one transaction (Ctrl-C finishes the current batch). A batch also closes after "
                    "60 s of reading, so slow OCR input still commits often. Larger batches pad less.")

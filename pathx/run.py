@@ -503,7 +503,7 @@ def run_folder(
     reprocess: bool = False,
     audit_path: str | Path | None = None,
     progress: str = "auto",
-    batch_size: int = 64,
+    batch_size: int = 128,
     batch_seconds: float = 60.0,
     flush_seconds: float = 30.0,
     console=None,
