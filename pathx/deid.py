@@ -21,8 +21,7 @@ from pathlib import Path
 
 from pathx import paths
 from pathx.errors import RuleFileError
-from pathx.ruletoml import (ascii_lowered, build_refs, compile_pattern, load_compiled, may_match, read_toml,
-                            required_literals)
+from pathx.ruletoml import PreChecked, ascii_lowered, build_refs, compile_pattern, load_compiled, may_match, read_toml
 
 RULE_FILE = "deid.toml"
 # Words never propagated as names (list in rules/deid.toml).
@@ -49,7 +48,7 @@ class DeidResult:
 
 
 @dataclass(frozen=True)
-class _Rule:
+class _Rule(PreChecked):
     name: str
     kind: str
     regex: re.Pattern
@@ -57,10 +56,6 @@ class _Rule:
     # Optional pre-check: the rule is tried only on lines this matches (its matches lie within
     # one line). A slow pattern then skips most of the report; the result is the same.
     only_lines_with: re.Pattern | None = None
-
-    def __post_init__(self):
-        # frozen dataclass: set once; words one of which every match holds (ruletoml.may_match)
-        object.__setattr__(self, "literals", required_literals(self.regex))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pathx import paths, schema
 from pathx.errors import RuleFileError
-from pathx.ruletoml import ascii_lowered, may_match, required_literals
+from pathx.ruletoml import PreChecked, ascii_lowered, may_match
 
 RULE_GLOB = "fields/*.toml"
 KINDS = {
@@ -64,7 +64,7 @@ class Finding:
 
 
 @dataclass
-class Rule:
+class Rule(PreChecked):  # `literals`: skip the regex on texts without any
     name: str
     file: str
     tasks: tuple[str, ...]
@@ -82,9 +82,6 @@ class Rule:
     deposit: str | None = None
     count: int | None = None
     total: bool = False
-
-    def __post_init__(self):
-        self.literals = required_literals(self.regex)  # skip the regex on texts without any
 
 
 @dataclass
@@ -114,24 +111,18 @@ class Mention:
 
 
 @dataclass
-class Section:
+class Section(PreChecked):
     name: str
     priority: int
     regex: re.Pattern
     ends_at_blank_line: bool = False
 
-    def __post_init__(self):
-        self.literals = required_literals(self.regex)
-
 
 @dataclass
-class Context:
+class Context(PreChecked):
     name: str
     priority: int
     regex: re.Pattern
-
-    def __post_init__(self):
-        self.literals = required_literals(self.regex)
 
 
 @dataclass
@@ -442,7 +433,7 @@ class RuleEngine:
     def mentions(self, text: str) -> list[Mention]:
         """Every candidate any rule finds, with its section and priority (for debugging and audit).
 
-        `pathx run` asks for hints (prompt) and then findings (evidence) of the same specimen text,
+        A unit's hints and findings are worked out from the same specimen text one after the other,
         so the last few results are cached."""
         cache = self.__dict__.setdefault("_mention_cache", {})
         if text in cache:

@@ -133,6 +133,13 @@ def required_literals(regex: re.Pattern) -> frozenset[str] | None:
     return found if found and all(found) else None
 
 
+class PreChecked:
+    """Mixin for a dataclass with a compiled `regex` field: adds `literals` (its pre-check)."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "literals", required_literals(self.regex))  # also for frozen dataclasses
+
+
 def may_match(literals: frozenset[str] | None, lowered: str | None) -> bool:
     """False only when `lowered` (the lower-cased text, None for non-ASCII text) lacks them all."""
     return literals is None or lowered is None or any(s in lowered for s in literals)

@@ -58,6 +58,8 @@ EXIT_FAILED = 3
 EXIT_INTERRUPTED = 4
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron wrappers retry later
 
+# A batch also closes after this many seconds of reading, so slow OCR input commits often.
+BATCH_SECONDS = 60.0
 MAX_FILE_BYTES = 512 * 1024 * 1024  # larger files get an error row instead of being read into memory
 KILL_ENV = "PATHX_TEST_KILL_AT"  # test hook: "point:n" SIGKILLs this process the n-th time at point
 
@@ -504,7 +506,7 @@ def run_folder(
     audit_path: str | Path | None = None,
     progress: str = "auto",
     batch_size: int = 128,
-    batch_seconds: float = 60.0,
+    batch_seconds: float = BATCH_SECONDS,
     flush_seconds: float = 30.0,
     console=None,
 ) -> RunSummary:
@@ -607,7 +609,8 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
 
 
-def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: int, batch_seconds: float) -> None:
+def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: int,
+             batch_seconds: float) -> None:
     summary = ctx.summary
     # Cheap pass first (stat, hash only when the stat changed) so the progress total is real work.
     todo: list[Outcome] = []
