@@ -19,7 +19,7 @@ from pathx.deid import deidentify
 from pathx.errors import ReportError
 from pathx.prompt import build_prompt, slice_report
 from pathx.read import read_report
-from pathx.segment import segment
+from pathx.segment import reflow, segment
 
 REPORT_SUFFIXES = (".pdf", ".txt")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -72,7 +72,8 @@ class FileResult:
 
 
 def units_from_text(text: str, file: str, engine, options: IngestOptions) -> list[Unit]:
-    """De-identified report text -> one Unit per specimen."""
+    """De-identified report text -> one Unit per specimen (flattened text reflowed first)."""
+    text = reflow(text)
     units = []
     for seg in segment(text):
         unit = _single_unit(seg.text, file, engine, options, report_text=text)
@@ -122,7 +123,7 @@ def units_for_examples(examples, engine, options: IngestOptions) -> tuple[list[U
     cache: dict[str, FileResult] = {}
     for ex in examples:
         if ex.text is not None:
-            clean = deidentify(ex.text).text
+            clean = reflow(deidentify(ex.text).text)
             unit = _single_unit(clean, ex.id, engine, options)
         else:
             path = Path(ex.path)

@@ -46,6 +46,13 @@ NUMBER_WORDS = {
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
     "twenty": 20, "single": 1, "a single": 1,
 }
+# "twenty-two", "thirty one" ... "forty-nine": node counts written in words.
+NUMBER_WORDS.update({
+    f"{tens}{sep}{unit}": base + k
+    for tens, base in (("twenty", 20), ("thirty", 30), ("forty", 40))
+    for k, unit in enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"), 1)
+    for sep in ("-", " ")
+} | {"thirty": 30, "forty": 40})
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 SENTENCE_BREAK = re.compile(r"\.(?=\s)|[;\n]")
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -519,7 +526,7 @@ class RuleEngine:
             mention.value = rule.value
             return True
         if kind == "size_t":
-            dims = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", raw)]
+            dims = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", raw.replace(",", "."))]  # "1,2 cm"
             unit = (_group(m, "unit")[0] or "mm").lower()
             mm = max(dims) * (10.0 if unit == "cm" else 1.0)
             if mm <= 0:

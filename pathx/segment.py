@@ -59,6 +59,18 @@ class SegmentRules:
     shared_headers: tuple[re.Pattern, ...]
     laterality_field: re.Pattern
     part_reference: re.Pattern
+    reflow: "ReflowRules"
+
+
+@dataclass(frozen=True)
+class ReflowRules:
+    min_line_chars: int
+    min_joins: int
+    enumerator: re.Pattern
+    abbreviation: re.Pattern
+    value: re.Pattern
+    continues_before: re.Pattern
+    continues_after: re.Pattern
 
 
 def _parse(path: Path) -> SegmentRules:
@@ -80,15 +92,72 @@ def _parse(path: Path) -> SegmentRules:
             raise RuleFileError(f"{path}: rule {key!r} must be a non-empty list of patterns")
         return tuple(compile_pattern(p, refs, path, f"{key}[{i}]", re.IGNORECASE) for i, p in enumerate(items))
 
+    flow = data.get("reflow")
+    if not isinstance(flow, dict):
+        raise RuleFileError(f"{path}: missing [reflow] table")
+    numbers = {}
+    for key in ("min_line_chars", "min_joins"):
+        if not isinstance(flow.get(key), int) or flow[key] < 1:
+            raise RuleFileError(f"{path}: [reflow] {key} must be a positive integer")
+        numbers[key] = flow[key]
+    reflow = ReflowRules(
+        numbers["min_line_chars"], numbers["min_joins"],
+        compile_pattern(flow.get("enumerator"), refs, path, "reflow.enumerator", re.IGNORECASE),
+        compile_pattern(flow.get("abbreviation"), refs, path, "reflow.abbreviation", re.IGNORECASE),
+        compile_pattern(flow.get("value"), refs, path, "reflow.value", re.IGNORECASE),
+        compile_pattern(flow.get("continues_before"), refs, path, "reflow.continues_before", re.IGNORECASE),
+        compile_pattern(flow.get("continues_after"), refs, path, "reflow.continues_after", re.IGNORECASE),
+    )
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
-        many("shared_headers"), one("laterality_field"), one("part_reference"),
+        many("shared_headers"), one("laterality_field"), one("part_reference"), reflow,
     )
 
 
 def load_rules(path: str | Path | None = None) -> SegmentRules:
     """Compiled rules from `path` (default rules_dir()/segment.toml), compiled once per version."""
     return load_compiled(Path(path) if path is not None else paths.rules_dir() / RULE_FILE, _parse)
+
+
+_JOIN = re.compile(r"\. (?=\S)")
+
+
+def reflow(text: str, rules: SegmentRules | None = None) -> str:
+    """Line breaks back into flattened text (rules/segment.toml [reflow]); same length as `text`.
+
+    Only lines that look flattened change: a ". " join before a lower-case word becomes two spaces
+    (a sentence cut by a lost line break reads whole again), one before a percentage or IHC score
+    a colon ("ER. 0%" -> "ER: 0%"), any other join a line break, except
+    after an enumerator starting its line ("B. Breast, left") or an abbreviation ("Dr. ").
+    Offsets are kept, so evidence spans found in the result point into the de-identified text.
+    """
+    rules = (rules or load_rules()).reflow
+    if "\n" not in text and len(text) < rules.min_line_chars:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if len(line) >= rules.min_line_chars and line.count(". ") >= rules.min_joins:
+            line = _reflow_line(line, rules)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _reflow_line(line: str, rules: ReflowRules) -> str:
+    chars = list(line)
+    start = 0  # start of the current output line
+    for m in _JOIN.finditer(line):
+        dot, nxt = m.start(), m.end()
+        piece = line[start:dot]
+        if rules.enumerator.search(piece) or rules.abbreviation.search(piece):
+            continue
+        if line[nxt].islower() or rules.continues_before.search(piece) or rules.continues_after.match(line, nxt):
+            chars[dot] = chars[dot + 1] = " "
+        elif rules.value.match(line, nxt):
+            chars[dot] = ":"
+        else:
+            chars[dot + 1] = "\n"
+            start = nxt
+    return "".join(chars)
 
 
 @dataclass
