@@ -71,6 +71,8 @@ class ReflowRules:
     value: re.Pattern
     continues_before: re.Pattern
     continues_after: re.Pattern
+    value_label: re.Pattern
+    label_value: re.Pattern
 
 
 def _parse(path: Path) -> SegmentRules:
@@ -107,6 +109,8 @@ def _parse(path: Path) -> SegmentRules:
         compile_pattern(flow.get("value"), refs, path, "reflow.value", re.IGNORECASE),
         compile_pattern(flow.get("continues_before"), refs, path, "reflow.continues_before", re.IGNORECASE),
         compile_pattern(flow.get("continues_after"), refs, path, "reflow.continues_after", re.IGNORECASE),
+        compile_pattern(flow.get("value_label"), refs, path, "reflow.value_label", re.IGNORECASE),
+        compile_pattern(flow.get("label_value"), refs, path, "reflow.label_value", re.IGNORECASE),
     )
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
@@ -152,7 +156,7 @@ def _reflow_line(line: str, rules: ReflowRules) -> str:
             continue
         if line[nxt].islower() or rules.continues_before.search(piece) or rules.continues_after.match(line, nxt):
             chars[dot] = chars[dot + 1] = " "
-        elif rules.value.match(line, nxt):
+        elif rules.value.match(line, nxt) or (rules.value_label.search(piece) and rules.label_value.match(line, nxt)):
             chars[dot] = ":"
         else:
             chars[dot + 1] = "\n"
