@@ -135,9 +135,11 @@ def _unit_text(ex) -> str:
         from pathx.read import read_report
 
         text = read_report(ex.path).text
+    from pathx.segment import reflow, segment
+
+    text = reflow(text)  # as pathx run does: flattened text gets its lines back first
     if ex.specimen is None:
         return text
-    from pathx.segment import segment
 
     for seg in segment(text):
         if seg.specimen == ex.specimen:

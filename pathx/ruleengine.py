@@ -251,6 +251,8 @@ class RuleEngine:
         self.neg_after = self._regex(nf, "negation.after", _req(nf, neg, "after", "negation"))
         self.clause_break = self._regex(nf, "negation.clause_break", _req(nf, neg, "clause_break", "negation"))
         self.neg_window = int(neg.get("window", 60))
+        # A form's empty box right before a mention: that option was not chosen ("[ ] pT2").
+        self.unchecked = self._regex(nf, "negation.unchecked", neg["unchecked"]) if "unchecked" in neg else None
 
         self.size_to_t = self._table(p, "size_to_t")
         self.count_to_n = self._table(p, "count_to_n")
@@ -482,6 +484,8 @@ class RuleEngine:
                 if m.end() == m.start():
                     continue
                 if rule.exclude_before and rule.exclude_before.search(self._clause_before(work, m.start())):
+                    continue
+                if self.unchecked and self.unchecked.search(work, max(0, m.start() - 12), m.start()):
                     continue
                 if rule.requires:
                     s, e = self._sentence(work, m.start(), m.end())

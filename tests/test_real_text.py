@@ -180,3 +180,26 @@ def test_receptor_free_text_and_table_rows(engine, lines, er, pr):
 ])
 def test_her2_result_on_the_line_after_its_label(engine, lines, want):
     assert read(engine, flat("DIAGNOSIS", *lines, *FILLER))["her2"] == want
+
+
+# ---------------------------------------------------------------- printed forms and consults
+
+def test_unchecked_form_boxes_are_not_answers(engine):
+    text = ("FINAL DIAGNOSIS:\nLeft breast, excision: invasive ductal carcinoma.\n\nCHECKLIST\n"
+            "Primary tumor (pT)\n  [ ] pTis\n  [ ] pT1b\n  [X] pT1c\n  [ ] pT2\n"
+            "Histologic grade\n  ___ Grade 1  _X_ Grade 2  ___ Grade 3\n"
+            "Distant metastasis (pM) ... M0\n")
+    found = read(engine, text)
+    assert (found["t_stage"], found["grade"], found["m_stage"]) == ("T1", "G2", "M0")
+
+
+@pytest.mark.parametrize("label", ["M category = M0", "Distant Metastasis (M) = M0", "Distant metastasis (pM) ... M0"])
+def test_m_after_its_label_with_any_separator(engine, label):
+    assert read(engine, f"FINAL DIAGNOSIS:\nInvasive carcinoma, pT2 pN0.\n{label}\n")["m_stage"] == "M0"
+
+
+def test_consultant_reading_beats_the_quoted_outside_reading(engine):
+    text = ("OUR DIAGNOSIS:\nRight breast, lumpectomy: invasive carcinoma, Nottingham grade 2, 14 mm.\n\n"
+            "COMMENT:\nThe outside report lists Nottingham grade 3; on our review the tumour is grade 2.\n")
+    found = engine.extract(text)
+    assert found["grade"].value == "G2" and found["grade"].section == "final_diagnosis"
