@@ -59,6 +59,7 @@ class SegmentRules:
     shared_headers: tuple[re.Pattern, ...]
     laterality_field: re.Pattern
     part_reference: re.Pattern
+    inline_field: re.Pattern
     reflow: "ReflowRules"
 
 
@@ -114,7 +115,7 @@ def _parse(path: Path) -> SegmentRules:
     )
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
-        many("shared_headers"), one("laterality_field"), one("part_reference"), reflow,
+        many("shared_headers"), one("laterality_field"), one("part_reference"), one("inline_field"), reflow,
     )
 
 
@@ -200,6 +201,8 @@ def _blocks(lines: list[str], rules: SegmentRules) -> list[_Block]:
     blocks = [_Block(0, "pre")]
     for i, line in enumerate(lines):
         found = _classify(line, rules)
+        if found and found[0] == "shared" and blocks[-1].kind == "specimen" and rules.inline_field.search(line):
+            continue  # "Comments: ..." inside a specimen's template belongs to it
         if found:
             blocks.append(_Block(i, found[0], found[1]))
     for b, nxt in zip(blocks, blocks[1:] + [None]):

@@ -203,3 +203,22 @@ def test_consultant_reading_beats_the_quoted_outside_reading(engine):
             "COMMENT:\nThe outside report lists Nottingham grade 3; on our review the tumour is grade 2.\n")
     found = engine.extract(text)
     assert found["grade"].value == "G2" and found["grade"].section == "final_diagnosis"
+
+
+def test_lettered_templates_take_their_side_from_the_parts_list():
+    text = flat(
+        "FINAL DIAGNOSIS", "A. Breast, left, excision -", "Invasive lobular carcinoma",
+        "B. Breast, right, excision -", "Invasive ductal carcinoma",
+        "Microscopic Description", "A. The following template summarizes the findings in this part: Invasive carcinoma: Present",
+        "Histologic grade: Overall grade: 1", "Comments: There is also lobular carcinoma in situ", "Estrogen receptor: 90%",
+        "B. The following template summarizes the findings in this part: Invasive carcinoma: Present",
+        "Histologic grade: Overall grade: 3", "Comments: None", "Estrogen receptor: 0%", *FILLER,
+    )
+    engine = RuleEngine.load()
+    units = units_from_text(text, "x.txt", engine, IngestOptions())
+    got = {u.specimen: (u.findings["grade"].value, u.findings["er"].value) for u in units}
+    assert got == {"left": ("G1", "Positive"), "right": ("G3", "Negative")}
+
+
+def test_micrometastasis_written_in_brackets(engine):
+    assert read(engine, flat("Diagnosis", "Invasive ductal carcinoma (NHG2; pT1c; pN1(mi))", *FILLER))["n_stage"] == "N1mi"
