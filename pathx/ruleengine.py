@@ -680,7 +680,7 @@ class RuleEngine:
         if positives is None:  # no counts: a deposit statement alone
             d = _best(deposits)
             return d if d and d.value else None
-        if positives == 0:
+        if positives == 0 or kinds == {"itc"}:  # isolated tumour cells only: pN0(i+)
             return evidence.finding("N0")
         if positives <= dm["micro_max_nodes"] and "micro" in kinds and "macro" not in kinds:
             micro = next(m for m in deposits if m.deposit == "micro")

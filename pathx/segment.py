@@ -74,6 +74,7 @@ class ReflowRules:
     continues_after: re.Pattern
     value_label: re.Pattern
     label_value: re.Pattern
+    number_unit: re.Pattern
 
 
 def _parse(path: Path) -> SegmentRules:
@@ -112,6 +113,7 @@ def _parse(path: Path) -> SegmentRules:
         compile_pattern(flow.get("continues_after"), refs, path, "reflow.continues_after", re.IGNORECASE),
         compile_pattern(flow.get("value_label"), refs, path, "reflow.value_label", re.IGNORECASE),
         compile_pattern(flow.get("label_value"), refs, path, "reflow.label_value", re.IGNORECASE),
+        compile_pattern(flow.get("number_unit"), refs, path, "reflow.number_unit", re.IGNORECASE),
     )
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
@@ -155,7 +157,8 @@ def _reflow_line(line: str, rules: ReflowRules) -> str:
         piece = line[start:dot]
         if rules.enumerator.search(piece) or rules.abbreviation.search(piece):
             continue
-        if line[nxt].islower() or rules.continues_before.search(piece) or rules.continues_after.match(line, nxt):
+        if (line[nxt].islower() or rules.continues_before.search(piece) or rules.continues_after.match(line, nxt)
+                or (piece[-1:].isdigit() and rules.number_unit.match(line, nxt))):
             chars[dot] = chars[dot + 1] = " "
         elif rules.value.match(line, nxt) or (rules.value_label.search(piece) and rules.label_value.match(line, nxt)):
             chars[dot] = ":"

@@ -222,3 +222,17 @@ def test_lettered_templates_take_their_side_from_the_parts_list():
 
 def test_micrometastasis_written_in_brackets(engine):
     assert read(engine, flat("Diagnosis", "Invasive ductal carcinoma (NHG2; pT1c; pN1(mi))", *FILLER))["n_stage"] == "N1mi"
+
+
+def test_count_and_its_nodes_on_separate_lines(engine):
+    assert read(engine, flat("DIAGNOSIS", "AXILLARY DISSECTION: NO CARCINOMA IDENTIFIED IN 12", "LYMPH NODES", *FILLER))["n_stage"] == "N0"
+
+
+def test_isolated_tumour_cells_only_are_n0(engine):
+    assert read(engine, flat("DIAGNOSIS", "Total lymph nodes: 1/3", "Type of metastasis: ITC", *FILLER))["n_stage"] == "N0"
+
+
+def test_a_definition_is_not_a_result(engine):
+    text = ("FINAL DIAGNOSIS:\nInvasive carcinoma.\nSPECIMEN:\nPR: Positive (Allred 6)\n"
+            "COMMENT: ER/PR negative is defined as an Allred score of 2 or less.\n")
+    assert engine.extract(text)["pr"].value == "Positive"

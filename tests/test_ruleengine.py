@@ -260,7 +260,8 @@ def test_m_codes(engine, phrase, expected):
         ("Lymph nodes: 5/14 positive", "N2"),
         ("Number of lymph nodes with macrometastases: 11", "N3"),
         ("micrometastatic carcinoma (1.2 mm) in 1 of 3 sentinel lymph nodes (1/3)", "N1mi"),
-        ("isolated tumor cells in 1 of 2 sentinel lymph nodes; no micrometastasis", "N1"),
+        # AJCC 8: isolated tumour cells only are pN0(i+) - they do not count as positive nodes
+        ("isolated tumor cells in 1 of 2 sentinel lymph nodes; no micrometastasis", "N0"),
         ("Sentinel lymph nodes: 0/2. Macrometastases: 0. Micrometastases: 0. ITCs: 1", "N0"),
         ("Lymph nodes with macrometastases: 0; Nodes with micrometastases: 2", "N1mi"),
     ],
