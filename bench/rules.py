@@ -85,7 +85,11 @@ def run_engines(engine: RuleEngine, texts: list[str], tasks) -> dict[str, dict]:
 
 
 def bench_tcga(engine: RuleEngine, path: Path, errors: str | None, split: str) -> None:
+    from pathx.segment import reflow
+
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for r in rows:
+        r["text"] = reflow(r["text"])  # as pathx run does
     half = len(rows) // 2
     splits = {"dev": rows[:half], "test": rows[half:], "all": rows}
     t0 = time.perf_counter()
