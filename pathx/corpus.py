@@ -310,6 +310,9 @@ def generate(
         else:
             _write_scanned(path, rep["text"], seed * 100003 + i)
         ts = rep["tumours"]
+        if len(ts) > 1 and any(t.kind == "benign" for t in ts):
+            # One row per tumour: the benign side of a two-sided report gets no row of its own.
+            ts = [t for t in ts if t.kind != "benign"]
         for t in ts:
             labels = {k: schema.check_label(k, v) for k, v in t.labels().items()}
             rows.append(

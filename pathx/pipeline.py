@@ -19,7 +19,7 @@ from pathx.deid import deidentify
 from pathx.errors import ReportError
 from pathx.prompt import build_prompt, slice_report
 from pathx.read import read_report
-from pathx.segment import reflow, segment
+from pathx.segment import Segment, reflow, segment
 
 REPORT_SUFFIXES = (".pdf", ".txt")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -74,8 +74,14 @@ class FileResult:
 def units_from_text(text: str, file: str, engine, options: IngestOptions) -> list[Unit]:
     """De-identified report text -> one Unit per specimen (flattened text reflowed first)."""
     text = reflow(text)
+    segments = segment(text)
+    if len(segments) > 1 and engine is not None:
+        # One row per tumour: a benign side (a prophylactic contralateral mastectomy) is no tumour
+        # specimen, so a report with one tumour side is one unit over the whole text.
+        if sum(engine.describes_tumour(seg.text) for seg in segments) < 2:
+            segments = [Segment(None, text)]
     units = []
-    for seg in segment(text):
+    for seg in segments:
         unit = _single_unit(seg.text, file, engine, options, report_text=text)
         unit.specimen = seg.specimen
         units.append(unit)

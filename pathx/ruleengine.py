@@ -619,6 +619,14 @@ class RuleEngine:
             "her2": self._resolve_her2(by_task["her2"]),
         }
 
+    def describes_tumour(self, text: str) -> bool:
+        """True when the current sections describe a tumour: invasive carcinoma or DCIS that is not
+        negated, or a written T category. A benign side of a two-sided report does not."""
+        current = [m for m in self.mentions(text) if m.priority >= self.current_min]
+        if any(m.flag in ("invasive", "dcis") for m in current):
+            return True
+        return any(m.task == "t_stage" and m.flag is None and m.rule.kind in ("map", "fixed") and m.value for m in current)
+
     @staticmethod
     def _resolve_written(ms: list[Mention]) -> Finding | None:
         written = [m for m in ms if m.rule.kind in ("map", "fixed")]

@@ -23,9 +23,8 @@ How a report is cut
 Output contract (one row per specimen side)
 - Both sides have their own specimen or synoptic blocks (bilateral report): two units,
   specimen "left" and "right", in the order the report first names them. This holds also
-  when one side is benign (a prophylactic contralateral mastectomy): its unit then carries
-  no stage or receptor evidence and its row says "not reported", while its node counts and
-  margins stay out of the tumour side's text.
+  when one side is benign (a prophylactic contralateral mastectomy); `pipeline.units_from_text`
+  then keeps one unit over the whole report, since only a tumour gets a row.
 - Otherwise one unit with specimen None holding the whole text - also for a unilateral
   report whose sections name their side (the row is the report; the side is in the text).
 """
@@ -75,6 +74,7 @@ class ReflowRules:
     value_label: re.Pattern
     label_value: re.Pattern
     number_unit: re.Pattern
+    header_part: re.Pattern
 
 
 def _parse(path: Path) -> SegmentRules:
@@ -114,6 +114,7 @@ def _parse(path: Path) -> SegmentRules:
         compile_pattern(flow.get("value_label"), refs, path, "reflow.value_label", re.IGNORECASE),
         compile_pattern(flow.get("label_value"), refs, path, "reflow.label_value", re.IGNORECASE),
         compile_pattern(flow.get("number_unit"), refs, path, "reflow.number_unit", re.IGNORECASE),
+        compile_pattern(flow.get("header_part"), refs, path, "reflow.header_part", re.IGNORECASE),
     )
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
@@ -165,6 +166,8 @@ def _reflow_line(line: str, rules: ReflowRules) -> str:
         else:
             chars[dot + 1] = "\n"
             start = nxt
+    for m in rules.header_part.finditer(line):  # "FINAL DIAGNOSIS: A. RIGHT BREAST" -> two lines
+        chars[m.start()] = "\n"
     return "".join(chars)
 
 

@@ -236,3 +236,15 @@ def test_a_definition_is_not_a_result(engine):
     text = ("FINAL DIAGNOSIS:\nInvasive carcinoma.\nSPECIMEN:\nPR: Positive (Allred 6)\n"
             "COMMENT: ER/PR negative is defined as an Allred score of 2 or less.\n")
     assert engine.extract(text)["pr"].value == "Positive"
+
+
+def test_a_benign_contralateral_side_gives_no_row_of_its_own():
+    engine = RuleEngine.load()
+    one_tumour = ("FINAL DIAGNOSIS:\nA. LEFT BREAST, MASTECTOMY:\n - Invasive ductal carcinoma, 2.4 cm, pT2 pN1a.\n"
+                  "B. RIGHT BREAST, PROPHYLACTIC MASTECTOMY:\n - Benign breast tissue, negative for carcinoma.\n"
+                  " - Two lymph nodes, negative for metastatic carcinoma (0/2).\n")
+    units = units_from_text(one_tumour, "x.txt", engine, IngestOptions())
+    assert [u.specimen for u in units] == [None]  # one tumour, one row
+    assert units[0].findings["t_stage"].value == "T2"
+    two_tumours = one_tumour.replace("Benign breast tissue, negative for carcinoma", "Ductal carcinoma in situ, 6 mm")
+    assert [u.specimen for u in units_from_text(two_tumours, "x.txt", engine, IngestOptions())] == ["left", "right"]
