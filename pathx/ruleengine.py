@@ -19,6 +19,8 @@ how candidates are resolved:
 from __future__ import annotations
 
 import hashlib
+import bisect
+import heapq
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -465,15 +467,18 @@ class RuleEngine:
                 s, e = self._sentence(work, m.start(), m.end())
                 demoted.append((s, e, ctx.name, ctx.priority))
 
+        # Both lookups bisect, so a huge text with many sections and contexts stays linear.
+        span_starts = [sp[0] for sp in spans]
+        demoted_at = _lowest_cover(demoted)
+
         def place(pos: int) -> tuple[str, int]:
             name, prio = self.default_section, self.default_priority
-            for s, e, n, pr in spans:
-                if s <= pos < e:
-                    name, prio = n, pr
-                    break
-            for s, e, n, pr in demoted:
-                if s <= pos < e and pr < prio:
-                    name, prio = n, pr
+            k = bisect.bisect_right(span_starts, pos) - 1
+            if k >= 0 and spans[k][0] <= pos < spans[k][1]:
+                name, prio = spans[k][2], spans[k][3]
+            k = bisect.bisect_right(demoted_at[0], pos) - 1
+            if k >= 0 and demoted_at[1][k] is not None and demoted_at[1][k][1] < prio:
+                name, prio = demoted_at[1][k]
             return name, prio
 
         out: list[Mention] = []
@@ -735,15 +740,21 @@ class RuleEngine:
         usable = [m for m in self.mentions(text) if m.task and m.flag is None and m.priority >= self.current_min]
         out: dict[str, list[str]] = {}
         for task in schema.TASKS:
-            kept: list[Mention] = []
+            kept: list[Mention] = []  # non-overlapping, sorted by start (bisect keeps this linear-ish)
+            starts: list[int] = []
             # Longest first, so "ER: Negative (0%)" hides the "ER: Negative" inside it.
             for m in sorted((m for m in usable if m.task == task), key=lambda m: (m.start - m.end, m.start)):
-                if not any(m.start < k.end and k.start < m.end for k in kept):
-                    kept.append(m)
+                k = bisect.bisect_left(starts, m.start)
+                if (k > 0 and kept[k - 1].end > m.start) or (k < len(kept) and kept[k].start < m.end):
+                    continue  # overlaps a longer mention already kept
+                kept.insert(k, m)
+                starts.insert(k, m.start)
             texts: list[str] = []
-            for m in sorted(kept, key=lambda m: m.start):
+            seen: set[str] = set()
+            for m in kept:
                 flat = " ".join(m.evidence.split())
-                if flat.lower() not in (t.lower() for t in texts):
+                if flat.lower() not in seen:
+                    seen.add(flat.lower())
                     texts.append(flat)
             out[task] = texts[: self.max_hints]
         return out
@@ -818,6 +829,26 @@ def _collect(rel: str, data: dict, p: _Parsed) -> None:
             p.tables[key] = (rel, value)
         else:
             raise RuleFileError(f"{rel}: unknown top-level key {key!r}")
+
+
+def _lowest_cover(ranges: list[tuple[int, int, str, int]]) -> tuple[list[int], list[tuple[str, int] | None]]:
+    """Step function over text positions: (boundaries, value), where value[k] holds from boundaries[k]
+    to the next boundary and is the (name, priority) of the lowest-priority range covering it (the
+    first such range in list order on ties), or None. A sweep with a heap: O(k log k) for k ranges."""
+    events = sorted({p for s, e, _, _ in ranges for p in (s, e)})
+    by_start = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
+    heap: list[tuple[int, int]] = []
+    values: list[tuple[str, int] | None] = []
+    j = 0
+    for pos in events:
+        while j < len(by_start) and ranges[by_start[j]][0] <= pos:
+            i = by_start[j]
+            heapq.heappush(heap, (ranges[i][3], i))
+            j += 1
+        while heap and ranges[heap[0][1]][1] <= pos:  # ended: drop lazily from the top
+            heapq.heappop(heap)
+        values.append((ranges[heap[0][1]][2], ranges[heap[0][1]][3]) if heap else None)
+    return events, values
 
 
 def _same_count(a: Mention, b: Mention) -> bool:
