@@ -43,7 +43,9 @@ class AuditLog:
         self.path = Path(path)
         self.run_id = run_id
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("a", encoding="utf-8")
+        # backslashreplace: a stray surrogate from a file name must not kill the run (names are
+        # escaped before they get here; this is the safety net).
+        self._fh = self.path.open("a", encoding="utf-8", errors="backslashreplace")
 
     def write(self, event: str, **fields) -> None:
         record = {"event": event, "run_id": self.run_id, "time": now_iso(), **fields}

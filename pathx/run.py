@@ -50,6 +50,7 @@ import pathx
 from pathx import output as out
 from pathx.audit import AuditLog, default_audit_path, now_iso
 from pathx.ledger import MAX_CRASHES, Ledger, Record, ledger_path_for
+from pathx.names import escape_name, safe_text, unescape_name
 from pathx.pipeline import FileResult, IngestOptions, discover, extract_file
 
 EXIT_OK = 0
@@ -367,9 +368,18 @@ def _prepare(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool
     return o
 
 
+def _safe_message(message: str, path: Path, rel: str) -> str:
+    """A pipeline message with the absolute path and raw names replaced by the escaped relative name."""
+    message = str(message).replace(str(path), rel)
+    raw = unescape_name(rel)
+    if raw != rel:
+        message = message.replace(raw, rel).replace(path.name, escape_name(path.name))
+    return safe_text(message)
+
+
 def _safe_error(message: str, path: Path, rel: str) -> str:
     """A pipeline error message with the absolute path replaced by the relative one."""
-    message = out.one_line(str(message).replace(str(path), rel))
+    message = out.one_line(_safe_message(message, path, rel))
     return message if rel in message else f"{rel}: {message}"
 
 
@@ -396,6 +406,7 @@ def _extract(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Led
     ledger.clear_inflight(o.file)
     if res is not None:
         res.file = o.file
+        res.warnings = [_safe_message(w, o.path, o.file) for w in res.warnings]
         o.result = res
         if res.error:
             o.error = _safe_error(res.error, o.path, o.file)
@@ -606,7 +617,8 @@ class _RunContext:
 
 
 def _relative(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    """The `file` key: path relative to the input folder, escaped (names.escape_name)."""
+    return escape_name(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name)
 
 
 def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: int,

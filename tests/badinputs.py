@@ -172,4 +172,23 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     # 20 a file removed mid-run: the test's predictor deletes it while an earlier batch runs.
     (folder / "zz_vanishes.txt").write_text(report)
     expect["zz_vanishes.txt"] = Expect("error", "disappeared")
+
+    # File names: processed like any report, the name escaped reversibly (pathx.names) in the
+    # output, ledger, audit log and console.
+    raw = os.fsencode(folder)
+    # 21 a Latin-1 name that is not UTF-8 (from an SMB share or a zip), 22 such a folder.
+    with open(os.path.join(raw, b"M\xfcller.txt"), "wb") as fh:
+        fh.write(report.encode())
+    expect["M\\xfcller.txt"] = Expect("ok")
+    os.mkdir(os.path.join(raw, b"d\xe9p\xf4t"))
+    with open(os.path.join(raw, b"d\xe9p\xf4t", b"r.txt"), "wb") as fh:
+        fh.write(report.encode())
+    expect["d\\xe9p\\xf4t/r.txt"] = Expect("ok")
+    # 23 newline and a terminal escape in a name (would forge console lines, recolour the terminal).
+    (folder / "evil\n\x1b[31mred.txt").write_text(report)
+    expect["evil\\x0a\\x1b[31mred.txt"] = Expect("ok")
+    # 24 a spreadsheet formula as a name (CSV injection): the cell is neutralised, read back as is.
+    (folder / "=HYPERLINK(1+1).txt").write_text(report)
+    expect["=HYPERLINK(1+1).txt"] = Expect("ok")
     return expect, not_built
+

@@ -222,7 +222,24 @@ def test_bad_input_corpus_each_kind_errors_or_is_skipped_and_run_completes(tmp_p
     # Nothing of the files' content reaches an error message or the audit log.
     everything = out.read_text() + audit.read_text()
     assert badinputs.SECRET not in everything and "Featherstonehaugh" not in everything
+    # The good reports among them give exactly the rows a clean run of the same report gives.
+    clean_in, clean_out = tmp_path / "clean", tmp_path / "clean.csv"
+    clean_in.mkdir()
+    (clean_in / "r.txt").write_text(report_text(3))
+    assert run_folder(clean_in, clean_out, TinyPredictor(), options=IngestOptions(ocr="off"),
+                      progress="quiet").exit_code == EXIT_OK
+    (clean,) = [{k: v for k, v in r.items() if k != "file"} for r in read_rows(clean_out)]
+    good = [n for n, e in expect.items() if e.status == "ok" and n != "windows1252.txt"]
+    assert len(good) >= 6
+    for name in good:
+        assert {k: v for k, v in by_file[name].items() if k != "file"} == clean, name
+    # Names are escaped the same way everywhere: console, audit, ledger; the CSV cell of a
+    # formula name is neutralised.
+    assert "'=HYPERLINK(1+1).txt" in out.read_text() and "\x1b" not in out.read_text()
+    ledger_files = {f for (f,) in sqlite3.connect(ledger_path_for(out)).execute("SELECT file FROM files")}
+    assert {"M\\xfcller.txt", "d\\xe9p\\xf4t/r.txt"} <= ledger_files
     files = {r["file"]: r for r in recs if r["event"] == "file"}
+    assert files["M\\xfcller.txt"]["status"] == "ok"
     assert any("not UTF-8" in w for w in files["windows1252.txt"]["warnings"])
     assert recs[-1]["event"] == "end" and recs[-1]["exit_code"] == EXIT_FAILED
 

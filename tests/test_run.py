@@ -310,3 +310,44 @@ def test_batch_closes_at_its_size_or_its_reading_time(tmp_path):
     assert _run(inp, tmp_path / "b.csv", by_time, batch_size=64, batch_seconds=0).exit_code == EXIT_OK
     assert by_time.calls == 7
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+def test_names_escape_reversibly_and_csv_cells_are_neutralised():
+    from pathx.names import csv_cell, csv_uncell, escape_name, unescape_name
+
+    raw = os.fsdecode(b"d\xe9p/M\xfcller\n\x1b[31m\\x41 \x85 caf\xc3\xa9 \xe2\x80\xa8.txt")
+    shown = escape_name(raw)
+    assert shown.isprintable() and shown.isascii() is False  # "café" stays readable
+    assert shown == "d\\xe9p/M\\xfcller\\x0a\\x1b[31m\\\\x41 \\x85 café \\u2028.txt"
+    assert unescape_name(shown) == raw and os.fsencode(unescape_name(shown)).startswith(b"d\xe9p/M\xfcller")
+    assert escape_name("plain name-1.txt") == "plain name-1.txt"
+    for v in ("=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "'quoted", "ok.txt"):
+        assert csv_uncell(csv_cell(v)) == v
+        assert not csv_cell(v).startswith(("=", "+", "-", "@"))
+
+
+def test_hostile_names_on_the_console_and_through_the_rule_engine(tmp_path):
+    """Non-UTF-8 and control-character names: a row each, escaped on the console too."""
+    import subprocess
+    import sys
+
+    from runkit import run_env
+
+    inp = tmp_path / "in"
+    write_reports(inp, 1)
+    raw = os.fsencode(inp)
+    with open(os.path.join(raw, b"M\xfcller.txt"), "wb") as fh:
+        fh.write(report_text(1).encode())
+    (inp / "x\n[99] ok     forged\x1b[2J.txt").write_bytes(b"")  # an error row, escaped name
+    buf = io.StringIO()
+    s = _run(inp, tmp_path / "out.csv", progress="plain", console=Console(file=buf))
+    assert s.exit_code == EXIT_FAILED
+    console = buf.getvalue()
+    assert "\x1b" not in console and "\\x1b[2J" in console and "M\\xfcller.txt" in console
+    assert not any(line.startswith("[99]") for line in console.splitlines())
+    proc = subprocess.run([sys.executable, "-m", "pathx.cli", "run", str(inp), "-o", str(tmp_path / "r.csv"),
+                           "--engine", "rules"], env=run_env(tmp_path), capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == EXIT_FAILED, proc.stderr[-2000:]
+    rows = {r["file"]: r for r in read_rows(tmp_path / "r.csv")}
+    assert rows["M\\xfcller.txt"]["status"] == "ok" and rows["M\\xfcller.txt"]["er"] == "Positive"
