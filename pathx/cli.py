@@ -12,6 +12,8 @@ from pathx import schema
 from pathx.errors import PathxError
 
 EXIT_USAGE = 2
+EXIT_ENVIRONMENT = 5  # rules, model, OCR, permissions, disk: the machine, not the input (pathx.run)
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in pathx; the message names the exception type only
 
 OCR_OPTION = click.option(
     "--ocr",
@@ -37,9 +39,11 @@ def _ingest_options(ocr: str, slice_mode: str, k: int):
     return IngestOptions(ocr=ocr, slice_mode=slice_mode, k=k)
 
 
-def _fail(err: Exception) -> None:
-    click.echo(f"pathx: error: {err}", err=True)
-    sys.exit(1)
+def _fail(err: Exception, code: int = 1) -> None:
+    from pathx.names import safe_text
+
+    click.echo(f"pathx: error: {safe_text(' '.join(str(err).split()))}", err=True)
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -145,8 +149,12 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 @click.option("--flush-seconds", type=float, default=30.0, show_default=True,
               help="Rewrite the output at most this often while running (always at the end; the ledger commits "
                    "every batch, so a kill loses nothing).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, flush_seconds, quiet):
+@click.option("--rebuild-ledger", is_flag=True,
+              help="The ledger beside OUTPUT is damaged (exit 6): move it aside, rebuild it from OUTPUT's rows "
+                   "(kept) and read every present file again.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output, and no warnings from libraries.")
+def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, flush_seconds,
+        rebuild_ledger, quiet):
     """Extract T/N/M, grade, ER, PR, HER2 from every report under INPUT_PATH into OUTPUT.
 
     INPUT_PATH is a folder (searched recursively for .pdf and .txt), one report file, or a
@@ -157,8 +165,33 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
     same content and bundle are skipped, changed files are replaced. Safe to kill and rerun.
     \b
     Exit codes: 0 all ok, 2 usage error, 3 some files failed (see their error rows),
-    4 interrupted (SIGINT/SIGTERM; rerun to continue), 75 another run holds OUTPUT's lock.
+    4 interrupted (SIGINT/SIGTERM; rerun to continue), 5 environment fault (rules, model, OCR,
+    permissions, disk: fix and rerun), 6 damaged ledger (rerun with --rebuild-ledger),
+    70 internal error (a bug), 75 another run holds OUTPUT's lock.
     """
+    if quiet:  # cron mails whatever reaches stderr: dependencies' FutureWarnings must not
+        import warnings
+
+        warnings.simplefilter("ignore")
+    try:
+        _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size,
+             flush_seconds, rebuild_ledger, quiet)
+    except click.exceptions.Exit:
+        raise
+    except (click.ClickException, SystemExit, KeyboardInterrupt):
+        raise
+    except MemoryError:
+        _fail("out of memory", EXIT_ENVIRONMENT)
+    except OSError as err:
+        _fail(f"{err.strerror or type(err).__name__}" + (f": {err.filename}" if err.filename else ""),
+              EXIT_ENVIRONMENT)
+    except Exception as err:  # a bug: one line, the type only (a message could quote report text)
+        _fail(f"internal error ({type(err).__name__}); please report it with `pathx audit show`", EXIT_INTERNAL)
+
+
+def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size,
+         flush_seconds, rebuild_ledger, quiet) -> None:
+    from pathx.errors import EnvironmentFault
     from pathx.pipeline import IngestOptions
     from pathx.predict import make_predictor
     from pathx.run import run_folder
@@ -166,11 +199,16 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
     if output.suffix.lower() not in (".csv", ".jsonl"):
         raise click.UsageError(f"{output}: output must end in .csv or .jsonl")
     try:
-        predictor = make_predictor(engine, bundle=bundle, base=base, device=device)
+        # Lazy: a bundle's model loads on the first file that needs it, after the lock is taken
+        # and the unchanged files are skipped (a rerun with nothing new never imports torch).
+        predictor = make_predictor(engine, bundle=bundle, base=base, device=device, lazy=True)
+    except EnvironmentFault as err:
+        _fail(err, EXIT_ENVIRONMENT)
     except PathxError as err:
-        _fail(err)
+        _fail(err, EXIT_ENVIRONMENT)
     if engine == "auto" and not hasattr(predictor, "ingest_options") and not quiet:
-        click.echo("pathx run: no default bundle installed (bundles/DEFAULT); using the rule engine", err=True)
+        click.echo("pathx run: bundles/DEFAULT is absent, so no default bundle is installed; using the rule engine",
+                   err=True)
     # A bundle slices reports the way it was trained; rule engines use the defaults.
     options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else IngestOptions(ocr=ocr)
     from pathx.pipeline import reports_folder
@@ -179,9 +217,9 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
         with reports_folder(input_path, output.parent) as folder:
             summary = run_folder(folder, output, predictor, options=options, reprocess=reprocess,
                                  audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size,
-                                 flush_seconds=flush_seconds)
+                                 flush_seconds=flush_seconds, rebuild_ledger=rebuild_ledger)
     except PathxError as err:
-        _fail(err)
+        _fail(err, EXIT_USAGE)
     sys.exit(summary.exit_code)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pathx import schema
 from pathx.deid import deidentify
-from pathx.errors import ReportError
+from pathx.errors import EnvironmentFault, ReportError
 from pathx.prompt import build_prompt, slice_report
 from pathx.read import read_report
 from pathx.segment import segment
@@ -68,6 +68,9 @@ class FileResult:
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # one line, no report text
+    # Who is at fault for the error: "file" (kept until the file changes) or "environment"
+    # (missing OCR engine, rules, permission...: retried next run). See errors.EnvironmentFault.
+    fault: str | None = None
     seconds: float = 0.0
 
 
@@ -94,6 +97,7 @@ def extract_file(path: Path, root: Path, engine, options: IngestOptions) -> File
     except ReportError as err:
         # Name the file as the output does (relative to the input folder), not by absolute path.
         result.error = str(err).replace(str(path), rel)
+        result.fault = "environment" if isinstance(err, EnvironmentFault) else "file"
     result.seconds = time.perf_counter() - started
     return result
 

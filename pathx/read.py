@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pathx import ocr as ocr_engines
-from pathx.errors import ReportError
+from pathx.errors import EnvironmentReportError, ReportError
 
 SUFFIXES = (".pdf", ".txt")
 
@@ -69,8 +69,9 @@ def read_report(path: str | Path, ocr: str = "auto", max_pages: int = 200) -> Re
     return _read_pdf(path, data, ocr, max_pages)
 
 
-def _fail(path: Path, cause: str) -> ReportError:
-    return ReportError(f"{path}: {cause}")
+def _fail(path: Path, cause: str, environment: bool = False) -> ReportError:
+    """The error for a bad file; environment=True when the machine, not the file, is at fault."""
+    return (EnvironmentReportError if environment else ReportError)(f"{path}: {cause}")
 
 
 # ----------------------------------------------------------------------------- files
@@ -83,7 +84,7 @@ def _load_bytes(path: Path) -> bytes:
     except FileNotFoundError:
         raise _fail(path, "file not found (or a broken symlink)") from None
     except PermissionError:
-        raise _fail(path, "permission denied (cannot reach the file)") from None
+        raise _fail(path, "permission denied (cannot reach the file)", environment=True) from None
     except OSError as err:
         if err.errno == errno.ELOOP:
             raise _fail(path, "symlink loop (too many levels of symbolic links)") from None
@@ -105,7 +106,7 @@ def _load_bytes(path: Path) -> bytes:
         with open(path, "rb") as fh:
             return fh.read(cap + 1)
     except PermissionError:
-        raise _fail(path, "permission denied (file is not readable)") from None
+        raise _fail(path, "permission denied (file is not readable)", environment=True) from None
     except OSError as err:
         raise _fail(path, f"cannot read the file ({err.strerror})") from None
 
@@ -280,7 +281,8 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
         except ReportError:
             raise
         except DependencyError:
-            raise _fail(path, "encrypted PDF (AES) and the 'cryptography' package is not installed") from None
+            raise _fail(path, "encrypted PDF (AES) and the 'cryptography' package is not installed",
+                        environment=True) from None
         except (FileNotDecryptedError, NotImplementedError):
             raise _fail(path, "encrypted PDF with an unsupported encryption method") from None
         except LimitReachedError:
@@ -327,7 +329,7 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
                     try:
                         engine = ocr_engines.get_engine(ocr_engines.choose_engine(ocr))
                     except ocr_engines.OcrUnavailable as err:
-                        raise _fail(path, f"page {n} needs OCR but {err}") from None
+                        raise _fail(path, f"page {n} needs OCR but {err}", environment=True) from None
                 image, dpi = renderer.render(index)
                 if image.getextrema()[0] >= 250:
                     # Nothing darker than near-white: a blank page, no need to OCR it.
@@ -335,7 +337,9 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
                     continue
                 try:
                     texts.append(_clean(engine.recognize(image, dpi)))
-                except (ocr_engines.OcrFailed, ocr_engines.OcrUnavailable) as err:
+                except ocr_engines.OcrUnavailable as err:  # e.g. the binary vanished from PATH
+                    raise _fail(path, f"OCR failed on page {n}: {err}", environment=True) from None
+                except ocr_engines.OcrFailed as err:
                     raise _fail(path, f"OCR failed on page {n}: {err}") from None
                 page_methods.append(f"ocr:{engine.name}")
         finally:

@@ -7,6 +7,7 @@ exact point so each crash window is hit deterministically.
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -349,3 +350,52 @@ def test_run_with_network_blocked(tmp_path):
                             "os.environ['TRANSFORMERS_OFFLINE'])"], env=run_env(tmp_path, HF_HUB_OFFLINE="0"),
                            capture_output=True, text=True)
     assert check.stdout.split() == ["1", "1"]
+
+
+# ---------------------------------------------------------------------------------- fault kinds
+
+
+def test_missing_ocr_engine_is_an_environment_fault_retried_next_run(tmp_path, monkeypatch):
+    """OCR engine missing from cron's PATH: an error row now, read again once it is installed."""
+    inp, out, audit = tmp_path / "in", tmp_path / "out.csv", tmp_path / "audit.jsonl"
+    write_reports(inp, 1)
+    write_scanned_pdf(inp / "scan.pdf", report_text(4), dpi=150)
+    (tmp_path / "bin").mkdir()
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    s = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="tesseract"), progress="quiet",
+                   audit_path=audit)
+    assert s.exit_code == EXIT_FAILED
+    row = {r["file"]: r for r in read_rows(out)}["scan.pdf"]
+    assert "not installed" in row["error"] and row["error"].endswith("retried on the next run")
+    rec = [r for r in audit_records(audit) if r["event"] == "file" and r["file"] == "scan.pdf"]
+    assert rec[0]["fault"] == "environment" and rec[0]["sha256"] is None
+    monkeypatch.setenv("PATH", path)
+    s2 = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="tesseract"), progress="quiet")
+    assert (s2.processed, s2.exit_code) == (1, EXIT_OK)
+    assert {r["file"]: r for r in read_rows(out)}["scan.pdf"]["er"] == "Positive"
+
+
+def test_a_fault_that_hits_every_file_stops_the_run_with_exit_5(tmp_path, monkeypatch):
+    """PATHX_RULES_DIR on an unmounted disk: one clear line, exit 5; nothing cached, all retried."""
+    from rich.console import Console
+
+    from pathx.run import ENV_STOP_AFTER, EXIT_ENVIRONMENT
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, ENV_STOP_AFTER + 3)
+    monkeypatch.setenv("PATHX_RULES_DIR", str(tmp_path / "unmounted"))
+    buf = io.StringIO()
+    s = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="off"), batch_size=2, progress="quiet",
+                   console=Console(file=buf))
+    assert s.exit_code == EXIT_ENVIRONMENT and s.processed == ENV_STOP_AFTER
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"pathx: error: the first {ENV_STOP_AFTER} file(s) all failed")
+    assert "rule files" in lines[0] and "unmounted" in lines[0]
+    cli = _pathx_cli_run(inp, tmp_path / "cli.csv", tmp_path, "--engine", "rules", "--quiet",
+                         env_extra={"PATHX_RULES_DIR": str(tmp_path / "unmounted")})
+    assert cli.returncode == EXIT_ENVIRONMENT and cli.stderr.startswith("pathx: error: rule files unusable")
+    assert len(cli.stderr.splitlines()) == 1
+    monkeypatch.delenv("PATHX_RULES_DIR")
+    s2 = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="off"), progress="quiet")
+    assert (s2.exit_code, s2.processed) == (EXIT_OK, ENV_STOP_AFTER + 3)

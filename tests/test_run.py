@@ -351,3 +351,121 @@ def test_hostile_names_on_the_console_and_through_the_rule_engine(tmp_path):
     assert proc.returncode == EXIT_FAILED, proc.stderr[-2000:]
     rows = {r["file"]: r for r in read_rows(tmp_path / "r.csv")}
     assert rows["M\\xfcller.txt"]["status"] == "ok" and rows["M\\xfcller.txt"]["er"] == "Positive"
+
+
+# ------------------------------------------------------------------ fault paths: one line, an exit code
+
+
+def _one_error_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("pathx: error: ") and "Traceback" not in text, text
+    return lines[0]
+
+
+def test_output_folder_faults_are_one_line_exit_5(tmp_path, monkeypatch):
+    import errno
+
+    from pathx import output as output_module
+    from pathx.run import EXIT_ENVIRONMENT
+
+    inp = tmp_path / "in"
+    write_reports(inp, 2)
+    (tmp_path / "a_file").write_text("x")
+    buf = io.StringIO()
+    s = _run(inp, tmp_path / "a_file" / "out.csv", console=Console(file=buf))  # cannot be created
+    assert s.exit_code == EXIT_ENVIRONMENT and "cannot use the output folder" in _one_error_line(buf.getvalue())
+
+    out = tmp_path / "o2" / "out.csv"
+    out.parent.mkdir()
+    (out.parent / ".out.csv.lock").mkdir()  # not a file (root bypasses permissions; this it does not)
+    buf = io.StringIO()
+    assert _run(inp, out, console=Console(file=buf)).exit_code == EXIT_ENVIRONMENT
+    _one_error_line(buf.getvalue())
+
+    def disk_full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "o3" / "out.csv"
+    monkeypatch.setattr(output_module, "write_rows", disk_full)
+    buf = io.StringIO()
+    s = _run(inp, out, console=Console(file=buf))
+    line = _one_error_line(buf.getvalue())
+    assert s.exit_code == EXIT_ENVIRONMENT and "No space left on device" in line and "free space" in line
+    assert not list(out.parent.glob(".pathx-tmp-*"))
+    monkeypatch.undo()
+    monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "logs"))
+    assert _run(inp, out).exit_code == EXIT_OK  # space freed: the next run completes
+
+
+def test_audit_log_falls_back_when_home_is_not_writable(tmp_path, monkeypatch):
+    from pathx.run import EXIT_ENVIRONMENT
+
+    inp, out = tmp_path / "in", tmp_path / "out" / "out.csv"
+    write_reports(inp, 1)
+    (tmp_path / "a_file").write_text("x")
+    monkeypatch.delenv("PATHX_LOG_DIR")
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "a_file" / "home"))  # unusable for root as well
+    buf = io.StringIO()
+    s = _run(inp, out, progress="plain", console=Console(file=buf))
+    assert s.exit_code == EXIT_OK and s.audit.parent == out.parent / ".pathx-log" and s.audit.is_file()
+    assert "set PATHX_LOG_DIR" in buf.getvalue()
+    monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "a_file" / "logs"))  # explicit and unusable: an error
+    buf = io.StringIO()
+    s = _run(inp, out, reprocess=True, console=Console(file=buf))
+    assert s.exit_code == EXIT_ENVIRONMENT and "PATHX_LOG_DIR" in _one_error_line(buf.getvalue())
+
+
+def test_damaged_ledger_names_the_recovery_and_rebuild_keeps_the_rows(tmp_path):
+    import subprocess
+    import sys
+
+    from pathx.run import EXIT_LEDGER
+    from runkit import run_env
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 3)
+    assert _run(inp, out).exit_code == EXIT_OK
+    before = out.read_text()
+    ledger = ledger_path_for(out)
+    ledger.write_bytes(os.urandom(8192))
+    buf = io.StringIO()
+    s = _run(inp, out, console=Console(file=buf))
+    assert s.exit_code == EXIT_LEDGER and "--rebuild-ledger" in _one_error_line(buf.getvalue())
+    assert out.read_text() == before  # nothing touched
+    cli = subprocess.run([sys.executable, "-m", "pathx.cli", "run", str(inp), "-o", str(out), "--engine", "rules"],
+                         env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert cli.returncode == EXIT_LEDGER and "--rebuild-ledger" in _one_error_line(cli.stderr)
+
+    # A removed report keeps its row through the rebuild; present ones are read again.
+    (inp / "r001.txt").unlink()
+    s = _run(inp, out, rebuild_ledger=True)
+    assert s.exit_code == EXIT_OK and s.processed == 2
+    assert out.read_text() == before
+    assert list(tmp_path.glob(".out.csv.ledger.sqlite.damaged-*"))
+    assert _run(inp, out).processed == 0  # the new ledger works incrementally
+
+
+def test_auto_engine_with_a_broken_default_is_an_error_not_a_fallback(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pathx import paths
+    from pathx.cli import main
+    from pathx.errors import EnvironmentFault
+    from pathx.predict import RulesPredictor, make_predictor
+
+    bundles = tmp_path / "bundles"
+    bundles.mkdir()
+    monkeypatch.setattr(paths, "bundles_dir", lambda: bundles)
+    assert isinstance(make_predictor("auto"), RulesPredictor)  # no DEFAULT at all: the rule engine
+    (bundles / "DEFAULT").write_text("gone-1.0.0.safetensors\n")
+    with pytest.raises(EnvironmentFault, match="gone-1.0.0.safetensors"):
+        make_predictor("auto")
+    (bundles / "gone-1.0.0.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    with pytest.raises(EnvironmentFault, match="not a pathx bundle"):
+        make_predictor("auto", lazy=True)
+    inp = tmp_path / "in"
+    write_reports(inp, 1)
+    res = CliRunner().invoke(main, ["run", str(inp), "-o", str(tmp_path / "o.csv"), "--quiet"])
+    assert res.exit_code == 5 and "not a pathx bundle" in _one_error_line(res.output)
+    assert not (tmp_path / "o.csv").exists()
