@@ -213,11 +213,13 @@ def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit
     options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else IngestOptions(ocr=ocr)
     from pathx.pipeline import reports_folder
 
+    input_errors: list[tuple[str, str]] = []
     try:
-        with reports_folder(input_path, output.parent) as folder:
+        with reports_folder(input_path, output.parent, input_errors) as folder:
             summary = run_folder(folder, output, predictor, options=options, reprocess=reprocess,
                                  audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size,
-                                 flush_seconds=flush_seconds, rebuild_ledger=rebuild_ledger)
+                                 flush_seconds=flush_seconds, rebuild_ledger=rebuild_ledger,
+                                 input_errors=input_errors)
     except PathxError as err:
         _fail(err, EXIT_USAGE)
     sys.exit(summary.exit_code)
@@ -249,8 +251,11 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
         _fail(err)
     from pathx.pipeline import reports_folder
 
+    input_errors: list[tuple[str, str]] = []
     try:
-        with reports_folder(input_path, output.parent) as folder:
+        with reports_folder(input_path, output.parent, input_errors) as folder:
+            for _key, message in input_errors:
+                click.echo(f"pathx label: skipped {message}", err=True)
             report = label_folder(folder, output, engine, IngestOptions(ocr=ocr), audit_n=audit_n, seed=seed)
     except PathxError as err:
         _fail(err)

@@ -664,11 +664,13 @@ def run_folder(
     flush_seconds: float = 30.0,
     console=None,
     rebuild_ledger: bool = False,
+    input_errors: list[tuple[str, str]] | None = None,
 ) -> RunSummary:
     """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc.
 
     `predictor` may load its model lazily (on its first predict): the lock, the output checks and
-    the unchanged-file pass all happen before that.
+    the unchanged-file pass all happen before that. `input_errors` are (key, message) pairs for
+    inputs that are not files (bad JSONL records, pipeline.reports_folder): each gets an error row.
     """
     t_start = time.monotonic()
     options = options or IngestOptions()
@@ -711,7 +713,8 @@ def run_folder(
             _print_direct(f"pathx run: {audit_note}", console)
         report = _make_progress(progress, console)
         return _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_size, batch_seconds,
-                                      flush_seconds, summary, ledger, audit, report, stop, audit_note, t_start, console)
+                           flush_seconds, summary, ledger, audit, report, stop, audit_note, t_start, console,
+                           input_errors or [])
     except LedgerDamaged as err:
         report.close()
         return _fatal(EXIT_LEDGER, str(err), console, summary)
@@ -742,7 +745,7 @@ def run_folder(
 
 
 def _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_size, batch_seconds, flush_seconds,
-                summary, ledger, audit, report, stop, audit_note, t_start, console) -> RunSummary:
+                summary, ledger, audit, report, stop, audit_note, t_start, console, input_errors) -> RunSummary:
     """The run itself, under the lock, with the ledger and audit log open."""
     stop.install()
     out.remove_stale_temps(output)
@@ -766,10 +769,15 @@ def _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_siz
                       summary, stop, output, fmt, flush_seconds, time.monotonic())
     present: set[str] = set()
     try:
-        paths = discover(input_dir)
-        summary.files_seen = len(paths)
-        present = {_relative(p, root) for p in paths}
-        _process(ctx, paths, reprocess, batch_size, batch_seconds)
+        unlisted: list[tuple[Path, OSError]] = []
+        paths = discover(input_dir, unlisted)
+        # Inputs that are not report files still get a row each: a folder that cannot be listed
+        # (its reports would be missing without a word) and a JSONL record that cannot be used.
+        extra = [_unlisted_outcome(folder, err, root) for folder, err in unlisted]
+        extra += [Outcome(path=input_dir, file=key, error=message, fault="file") for key, message in input_errors]
+        summary.files_seen = len(paths) + len(extra)
+        present = {_relative(p, root) for p in paths} | {o.file for o in extra}
+        _process(ctx, paths, reprocess, batch_size, batch_seconds, extra)
         summary.interrupted = bool(stop)
         if input_dir.is_dir() and not summary.interrupted and not summary.environment_error:
             _drop_vanished_errors(ctx, present)
@@ -809,11 +817,21 @@ def _relative(path: Path, root: Path) -> str:
     return escape_name(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name)
 
 
+def _unlisted_outcome(folder: Path, err: OSError, root: Path) -> Outcome:
+    """An error row for a folder whose reports could not be listed (retried every run)."""
+    rel = _relative(folder, root) if folder != root else "."
+    o = Outcome(path=folder, file=f"{rel}/")
+    cause = "permission denied" if isinstance(err, PermissionError) else (err.strerror or type(err).__name__)
+    o.error = f"{o.file}: cannot list this folder ({cause}); the reports in it were not read"
+    o.fault = "environment" if isinstance(err, PermissionError) else "file"
+    return o
+
+
 def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: int,
-             batch_seconds: float) -> None:
+             batch_seconds: float, extra: list[Outcome] = ()) -> None:
     summary = ctx.summary
     # Cheap pass first (stat, hash only when the stat changed) so the progress total is real work.
-    todo: list[Outcome] = []
+    todo: list[Outcome] = list(extra)
     for path in paths:
         o = _prepare(path, _relative(path, ctx.root), ctx.ledger, ctx.version, reprocess)
         if o.skip_reason == "unchanged":

@@ -190,5 +190,42 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     # 24 a spreadsheet formula as a name (CSV injection): the cell is neutralised, read back as is.
     (folder / "=HYPERLINK(1+1).txt").write_text(report)
     expect["=HYPERLINK(1+1).txt"] = Expect("ok")
+    # 25 a hidden folder (like `.hidden.txt`, not read: no row).
+    (folder / ".hiddendir").mkdir()
+    (folder / ".hiddendir" / "x.txt").write_text(report)
+    # 26 a sub-folder that cannot be listed: an error row for the folder, not silence.
+    if os.geteuid() == 0:
+        not_built["locked/"] = ("tests run as root, which lists any folder (test_run.py simulates it: "
+                                "test_unlistable_folder_gets_an_error_row)")
+    else:
+        (folder / "locked").mkdir()
+        (folder / "locked" / "r.txt").write_text(report)
+        (folder / "locked").chmod(0)
+        expect["locked/"] = Expect("error", "cannot list this folder")
     return expect, not_built
+
+
+def build_jsonl(path: Path, report: str) -> dict[str, Expect]:
+    """A JSONL of reports ({"id", "text"} per line) with hostile ids; {output file key: Expect}.
+
+    Every record gets a row: good ones `<id>.txt`, rejected ones `<id> (line N)` with an error.
+    """
+    import json
+
+    records = [
+        ("a1", report, "a1.txt", Expect("ok")),
+        ("a1", report.replace("Positive", "Negative"), "a1 (line 2)", Expect("error", "duplicate id")),
+        (".hidden", report, ".hidden (line 3)", Expect("error", "starts with '.'")),
+        ("../../etc/passwd", report, "../../etc/passwd (line 4)", Expect("error", "looks like a path")),
+        ("a/b", report, "a/b (line 5)", Expect("error", "looks like a path")),
+        ("a b", report, "a_b.txt", Expect("ok")),
+        ("a_b", report, "a_b (line 7)", Expect("error", "duplicate id")),  # the same file name as line 6
+        (17, report, "17.txt", Expect("ok")),
+        ("", report, " (line 9)", Expect("error", "empty id")),
+        ("t", ["not", "text"], "t (line 10)", Expect("error", "'text' must be a string")),
+    ]
+    with path.open("w", encoding="utf-8") as fh:
+        for rid, text, _, _ in records:
+            fh.write(json.dumps({"id": rid, "text": text}) + "\n")
+    return {key: exp for _, _, key, exp in records}
 

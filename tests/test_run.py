@@ -469,3 +469,49 @@ def test_auto_engine_with_a_broken_default_is_an_error_not_a_fallback(tmp_path, 
     res = CliRunner().invoke(main, ["run", str(inp), "-o", str(tmp_path / "o.csv"), "--quiet"])
     assert res.exit_code == 5 and "not a pathx bundle" in _one_error_line(res.output)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_unlistable_folder_gets_an_error_row(tmp_path, monkeypatch):
+    """A sub-folder the service user cannot list: an error row (retried), not exit 0 with reports missing."""
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 2)
+    write_reports(inp / "locked", 1, start=5)
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):  # what chmod 0 does to a non-root user
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    s = _run(inp, out)
+    rows = {r["file"]: r for r in read_rows(out)}
+    assert s.exit_code == EXIT_FAILED and set(rows) == {"r000.txt", "r001.txt", "locked/"}
+    assert rows["locked/"]["error"] == ("locked/: cannot list this folder (permission denied); "
+                                         "the reports in it were not read")
+    monkeypatch.undo()
+    monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "logs"))
+    s2 = _run(inp, out)  # fixed: the folder's reports are read, its error row goes
+    assert s2.exit_code == EXIT_OK and set(r["file"] for r in read_rows(out)) == {"r000.txt", "r001.txt",
+                                                                                   "locked/r005.txt"}
+
+
+def test_jsonl_ids_are_validated_nothing_dropped_or_overwritten(tmp_path):
+    import subprocess
+    import sys
+
+    import badinputs
+    from runkit import run_env
+
+    src, out = tmp_path / "reports.jsonl", tmp_path / "out.csv"
+    expect = badinputs.build_jsonl(src, report_text(2))
+    cmd = [sys.executable, "-m", "pathx.cli", "run", str(src), "-o", str(out), "--engine", "rules", "--quiet"]
+    proc = subprocess.run(cmd, env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == EXIT_FAILED, proc.stderr[-2000:]
+    rows = {r["file"]: r for r in read_rows(out)}
+    assert set(rows) == set(expect)
+    for key, exp in expect.items():
+        assert rows[key]["status"] == exp.status and exp.cause in rows[key]["error"], (key, rows[key]["error"])
+    assert rows["a1.txt"]["er"] == "Positive"  # the first a1 kept, not overwritten by line 2
+    again = subprocess.run(cmd, env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert again.returncode == EXIT_FAILED and {r["file"] for r in read_rows(out)} == set(expect)
