@@ -149,12 +149,15 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 @click.option("--flush-seconds", type=float, default=30.0, show_default=True,
               help="Rewrite the output at most this often while running (always at the end; the ledger commits "
                    "every batch, so a kill loses nothing).")
+@click.option("--file-timeout", type=float, default=300.0, show_default=True,
+              help="Seconds one file may take to read (PDF parsing, OCR, de-identification, rule hints); over it the "
+                   "file gets an error row and the run goes on. 0 = no limit.")
 @click.option("--rebuild-ledger", is_flag=True,
               help="The ledger beside OUTPUT is damaged (exit 6): move it aside, rebuild it from OUTPUT's rows "
                    "(kept) and read every present file again.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output, and no warnings from libraries.")
 def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, flush_seconds,
-        rebuild_ledger, quiet):
+        file_timeout, rebuild_ledger, quiet):
     """Extract T/N/M, grade, ER, PR, HER2 from every report under INPUT_PATH into OUTPUT.
 
     INPUT_PATH is a folder (searched recursively for .pdf and .txt), one report file, or a
@@ -175,7 +178,7 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
         warnings.simplefilter("ignore")
     try:
         _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size,
-             flush_seconds, rebuild_ledger, quiet)
+             flush_seconds, file_timeout, rebuild_ledger, quiet)
     except click.exceptions.Exit:
         raise
     except (click.ClickException, SystemExit, KeyboardInterrupt):
@@ -190,7 +193,7 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
 
 
 def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size,
-         flush_seconds, rebuild_ledger, quiet) -> None:
+         flush_seconds, file_timeout, rebuild_ledger, quiet) -> None:
     from pathx.errors import EnvironmentFault
     from pathx.pipeline import IngestOptions
     from pathx.predict import make_predictor
@@ -198,6 +201,8 @@ def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit
 
     if output.suffix.lower() not in (".csv", ".jsonl"):
         raise click.UsageError(f"{output}: output must end in .csv or .jsonl")
+    if file_timeout < 0:
+        raise click.UsageError("--file-timeout must be 0 (no limit) or more")
     try:
         # Lazy: a bundle's model loads on the first file that needs it, after the lock is taken
         # and the unchanged files are skipped (a rerun with nothing new never imports torch).
@@ -218,7 +223,7 @@ def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit
         with reports_folder(input_path, output.parent, input_errors) as folder:
             summary = run_folder(folder, output, predictor, options=options, reprocess=reprocess,
                                  audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size,
-                                 flush_seconds=flush_seconds, rebuild_ledger=rebuild_ledger,
+                                 flush_seconds=flush_seconds, rebuild_ledger=rebuild_ledger, file_timeout=file_timeout,
                                  input_errors=input_errors)
     except PathxError as err:
         _fail(err, EXIT_USAGE)

@@ -32,6 +32,11 @@ MAX_PDF_BYTES = 500_000_000
 # Decompression cap per PDF stream (pypdf's default is 75 MB). A report page's content
 # stream is kilobytes; more than this is a decompression bomb.
 MAX_STREAM_BYTES = 32_000_000
+# Decompression cap for all streams of one PDF together: a bomb split into many streams under
+# the per-stream cap (150 x 30 MB in a 4.6 MB file) is stopped here. Each stream is counted
+# once, however many pages share it, and its decoded bytes are freed after the check, so memory
+# stays at about one stream.
+MAX_PDF_DECODED_BYTES = 512_000_000
 # Declared size caps for what pdfium would have to allocate when rendering for OCR.
 MAX_IMAGE_PIXELS = 150_000_000  # one embedded image (a 600-dpi A3 page is ~70 Mpx)
 MAX_RENDER_PIXELS = 40_000_000  # rendered page; larger pages are rendered at lower dpi
@@ -299,12 +304,13 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
         page_methods: list[str] = []
         renderer = _Renderer(path, data, password)
         engine = None
+        decoded = _DecodeBudget()
         try:
             for index in range(n_pages):
                 page = reader.pages[index]
                 n = index + 1
                 try:
-                    has_image = _decode_page_streams(path, page, n)
+                    has_image = _decode_page_streams(path, page, n, decoded)
                     text = _clean(page.extract_text())
                     problem = text_layer_problem(text)
                     if problem is None and has_image and _nonspace(text) < STAMP_CHARS:
@@ -364,8 +370,16 @@ def _nonspace(text: str) -> int:
     return sum(1 for c in text if not c.isspace())
 
 
-def _decode_page_streams(path: Path, page, n: int) -> bool:
-    """Decode every stream the page draws with, under the size cap; True if it has an image.
+class _DecodeBudget:
+    """Decoded bytes of one PDF so far, and the streams already counted (by object number)."""
+
+    def __init__(self) -> None:
+        self.used = 0
+        self.done: set[int] = set()
+
+
+def _decode_page_streams(path: Path, page, n: int, budget: _DecodeBudget | None = None) -> bool:
+    """Decode every stream the page draws with, under the size caps; True if it has an image.
 
     pdfium decodes all of them (content, forms, fonts, images) to render a page for OCR, and
     pypdf's text extraction skips some (a page without fonts). Decoding them here first,
@@ -374,15 +388,18 @@ def _decode_page_streams(path: Path, page, n: int) -> bool:
     """
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
+    budget = budget if budget is not None else _DecodeBudget()
     has_image = False
     seen: set[int] = set()
     todo = [page.get(key) for key in ("/Contents", "/Resources", "/Annots")]
     while todo:
         obj = todo.pop()
+        idnum = None
         if isinstance(obj, IndirectObject):
             if obj.idnum in seen:
                 continue
             seen.add(obj.idnum)
+            idnum = obj.idnum
             obj = obj.get_object()
         if isinstance(obj, StreamObject):
             if obj.get("/Subtype") == "/Image":
@@ -391,7 +408,15 @@ def _decode_page_streams(path: Path, page, n: int) -> bool:
                 if pixels > MAX_IMAGE_PIXELS:
                     raise _fail(path, f"page {n} holds an image of {pixels / 1e6:.0f} megapixels "
                                       f"(limit {MAX_IMAGE_PIXELS / 1e6:.0f}); refusing to render it")
-            obj.get_data()  # raises LimitReachedError past the cap
+            if idnum is None or idnum not in budget.done:  # a stream shared by pages is decoded once
+                budget.used += len(obj.get_data())  # raises LimitReachedError past the per-stream cap
+                if idnum is not None:
+                    budget.done.add(idnum)
+                    if getattr(obj, "decoded_self", None) is not None:
+                        obj.decoded_self = None  # free it: pypdf would keep every decoded stream
+                if budget.used > MAX_PDF_DECODED_BYTES:
+                    raise _fail(path, f"decompression bomb (its streams expand past "
+                                      f"{MAX_PDF_DECODED_BYTES // 1_000_000} MB in total, by page {n})")
         if isinstance(obj, DictionaryObject):  # streams too: a form's /Resources, an image's /SMask
             # /Parent leads up the page tree, /P from an annotation back to the page.
             todo.extend(v for k, v in obj.items() if k not in ("/Parent", "/P"))

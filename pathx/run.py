@@ -32,6 +32,7 @@ Decisions:
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import fcntl
@@ -69,6 +70,9 @@ ENV_STOP_AFTER = 5
 
 # A batch also closes after this many seconds of reading, so slow OCR input commits often.
 BATCH_SECONDS = 60.0
+# Wall-clock budget for reading one file (PDF parsing, OCR, de-identification, rule hints); a
+# file over it gets an error row and the run goes on. A long scanned report takes ~1 min.
+FILE_TIMEOUT = 300.0
 MAX_FILE_BYTES = 512 * 1024 * 1024  # larger files get an error row instead of being read into memory
 KILL_ENV = "PATHX_TEST_KILL_AT"  # test hook: "point:n" SIGKILLs this process the n-th time at point
 
@@ -262,26 +266,71 @@ def _hms(seconds: float) -> str:
 # signals and the kill hook
 
 
-class _StopFlag:
-    """SIGINT/SIGTERM set the flag (the run finishes its batch); a second SIGINT aborts at once."""
+class _StopNow(BaseException):
+    """Raised inside a file's reading by SIGINT/SIGTERM: the file is left for the next run.
 
-    def __init__(self):
+    A BaseException, so no `except Exception` in a parser swallows it."""
+
+
+class _FileTimeout(BaseException):
+    """Raised inside a file's reading when it runs past the per-file budget (SIGALRM)."""
+
+
+class _StopFlag:
+    """SIGINT/SIGTERM set the flag (the run finishes its batch); a second SIGINT aborts at once.
+
+    While a file is being read (`reading`), the signal also abandons that file at once
+    (_StopNow), so a slow or hostile file cannot keep cron's `timeout` waiting; it is read again
+    on the next run. SIGALRM is the per-file budget (`file_timeout` seconds, 0 = none).
+    """
+
+    def __init__(self, file_timeout: float = 0.0):
         self.signum: int | None = None
+        self.reading = False
+        self.file_timeout = file_timeout
         self._old: dict = {}
 
     def install(self) -> None:
         try:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._old[sig] = signal.signal(sig, self._handle)
+            if self.file_timeout > 0:
+                self._old[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._alarm)
         except ValueError:  # not the main thread: a library caller handles signals itself
             self._old = {}
+            self.file_timeout = 0.0  # SIGALRM cannot be used either
 
     def _handle(self, signum, frame) -> None:
         if self.signum is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt  # the ledger is transactional; aborting mid-batch is safe
         self.signum = signum
+        if self.reading:
+            self.reading = False
+            raise _StopNow
+
+    def _alarm(self, signum, frame) -> None:
+        if self.reading:
+            self.reading = False
+            raise _FileTimeout
+
+    @contextlib.contextmanager
+    def file(self):
+        """Around one file's reading: signals and the budget interrupt it."""
+        if self.signum is not None:
+            raise _StopNow
+        self.reading = True
+        if self.file_timeout > 0:
+            signal.setitimer(signal.ITIMER_REAL, self.file_timeout)
+        try:
+            yield
+        finally:
+            self.reading = False
+            if self.file_timeout > 0:
+                signal.setitimer(signal.ITIMER_REAL, 0)
 
     def restore(self) -> None:
+        if signal.SIGALRM in self._old:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         for sig, handler in self._old.items():
             signal.signal(sig, handler)
 
@@ -405,7 +454,8 @@ def _safe_error(message: str, path: Path, rel: str) -> str:
     return message if rel in message else f"{rel}: {message}"
 
 
-def _extract(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Ledger) -> None:
+def _extract(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Ledger,
+             stop: _StopFlag | None = None) -> None:
     """Read, de-identify and segment one file into o.result or o.error."""
     if ledger.crashes(o.file, o.sha256) >= MAX_CRASHES:
         o.error = (f"{o.file}: pathx died {MAX_CRASHES} times while reading this file (out of memory, a parser "
@@ -413,8 +463,19 @@ def _extract(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Led
         return
     ledger.mark_inflight(o.file, o.sha256)
     _kill_point("extract")
+    stop = stop if stop is not None else _StopFlag()  # (a _StopFlag is falsy until a signal came)
     try:
-        res = extract_file(o.path, root, engine, options)
+        with stop.file():
+            res = extract_file(o.path, root, engine, options)
+    except _StopNow:  # SIGINT/SIGTERM while reading: leave this file to the next run
+        ledger.clear_inflight(o.file)
+        o.skip_reason = "interrupted while being read; will be processed next run"
+        return
+    except _FileTimeout:
+        o.error = (f"{o.file}: reading took longer than the per-file budget of {stop.file_timeout:g} s "
+                   "(--file-timeout); skipped until the file changes")
+        o.fault = "file"
+        res = None
     except RuleFileError as err:  # rules missing or broken (PATHX_RULES_DIR on an unmounted disk)
         _environment(o, f"rule files unusable ({safe_text(out.one_line(str(err)))})")
         res = None
@@ -664,6 +725,7 @@ def run_folder(
     flush_seconds: float = 30.0,
     console=None,
     rebuild_ledger: bool = False,
+    file_timeout: float = FILE_TIMEOUT,
     input_errors: list[tuple[str, str]] | None = None,
 ) -> RunSummary:
     """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc.
@@ -701,7 +763,7 @@ def run_folder(
     summary = RunSummary(exit_code=EXIT_OK, output=output, ledger=ledger_path)
     ledger = audit = None
     report = _Progress()
-    stop = _StopFlag()
+    stop = _StopFlag(file_timeout)
     try:
         ledger, note = _open_ledger(ledger_path, output, fmt, rebuild_ledger, console)
         if note:
@@ -849,7 +911,7 @@ def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: i
         opened = time.monotonic()
         for o in pending:
             if o.status == "ok":
-                _extract(o, ctx.root, ctx.engine, ctx.options, ctx.ledger)
+                _extract(o, ctx.root, ctx.engine, ctx.options, ctx.ledger, ctx.stop)
             batch.append(o)
             summary.environment_error = env_streak.see(o)
             if (len(batch) >= batch_size or ctx.stop or summary.environment_error

@@ -55,6 +55,30 @@ def bomb_pdf(path: Path, expanded_mb: int = 100) -> Path:
     return path
 
 
+def many_streams_bomb_pdf(path: Path, streams: int = 150, expanded_mb: int = 30) -> Path:
+    """One page drawing `streams` content streams of `expanded_mb` MB each, every one under the
+    per-stream cap: 150 x 30 MB = 4.5 GB inflated from a ~4.6 MB file."""
+    comp = zlib.compressobj(9)
+    chunk = b" " * (1 << 20)
+    data = b"".join(comp.compress(chunk) for _ in range(expanded_mb)) + comp.flush()
+    stream = f"<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode() + data + b"\nendstream"
+    refs = " ".join(f"{4 + i} 0 R" for i in range(streams)).encode()
+    path.write_bytes(_raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [" + refs + b"] >>",
+        *([stream] * streams),
+    ]))
+    return path
+
+
+def one_line_text(path: Path, report: str, size: int = 5_000_000) -> Path:
+    """A report repeated on one line up to `size` characters (de-identification and hints are slow on it)."""
+    line = " ".join(report.split("\n")) + " "
+    path.write_text((line * (size // len(line) + 1))[:size], encoding="utf-8")
+    return path
+
+
 def many_pages_pdf(path: Path, pages: int = 1000) -> Path:
     """A 1,000-page PDF (all pages share one small content stream, so the file stays small)."""
     kids = " ".join(f"{4 + i} 0 R" for i in range(pages)).encode()
@@ -123,6 +147,9 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     # 6 decompression bomb: 100 KB that inflates to 100 MB.
     bomb_pdf(folder / "bomb.pdf")
     expect["bomb.pdf"] = Expect("error", "decompression bomb")
+    # 6b the same bomb split into 150 streams of 30 MB, each under the per-stream cap.
+    many_streams_bomb_pdf(folder / "bomb_streams.pdf")
+    expect["bomb_streams.pdf"] = Expect("error", "in total")
     # 7 1,000-page PDF (over the 200-page limit).
     many_pages_pdf(folder / "thousand_pages.pdf")
     expect["thousand_pages.pdf"] = Expect("error", "1000 pages")
@@ -190,6 +217,10 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     # 24 a spreadsheet formula as a name (CSV injection): the cell is neutralised, read back as is.
     (folder / "=HYPERLINK(1+1).txt").write_text(report)
     expect["=HYPERLINK(1+1).txt"] = Expect("ok")
+    # 24b a 5 MB one-line text (a dump with its newlines lost): reading it is slow, past the
+    # per-file budget the test sets (--file-timeout); an error row, the run goes on.
+    one_line_text(folder / "one_line_5mb.txt", report)
+    expect["one_line_5mb.txt"] = Expect("error", "per-file budget")
     # 25 a hidden folder (like `.hidden.txt`, not read: no row).
     (folder / ".hiddendir").mkdir()
     (folder / ".hiddendir" / "x.txt").write_text(report)
