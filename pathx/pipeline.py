@@ -20,6 +20,7 @@ from pathx.deid import deidentify
 from pathx.errors import EnvironmentFault, ReportError
 from pathx.prompt import build_prompt, slice_report
 from pathx.read import read_report
+from pathx.reportcheck import not_a_report
 from pathx.segment import segment
 
 REPORT_SUFFIXES = (".pdf", ".txt")
@@ -93,6 +94,9 @@ def extract_file(path: Path, root: Path, engine, options: IngestOptions) -> File
     try:
         read = read_report(path, ocr=options.ocr, max_pages=options.max_pages)
         result.method, result.pages, result.warnings = read.method, read.pages, list(read.warnings)
+        problem = not_a_report(read.text)
+        if problem:
+            raise ReportError(f"{path}: {problem}")
         clean = deidentify(read.text).text
         result.units = units_from_text(clean, rel, engine, options)
     except ReportError as err:

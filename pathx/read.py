@@ -127,6 +127,8 @@ def _read_txt(path: Path, data: bytes) -> ReadResult:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise _fail(path, "damaged UTF-16 text file") from None
+    elif data.lstrip()[:5] == b"%PDF-":
+        raise _fail(path, "a PDF saved with a .txt name (rename it to .pdf)")
     elif b"\x00" in data:
         raise _fail(path, "binary data, not a text file (NUL bytes)")
     else:

@@ -221,6 +221,18 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     # per-file budget the test sets (--file-timeout); an error row, the run goes on.
     one_line_text(folder / "one_line_5mb.txt", report)
     expect["one_line_5mb.txt"] = Expect("error", "per-file budget")
+    # 27 text that is not a pathology report: no stage may come out of it.
+    (folder / "hello.txt").write_text("hello\n")
+    expect["hello.txt"] = Expect("error", "not a breast pathology report")
+    (folder / "shadow.txt").write_text("root:$6$Qx9v$0mS0nAQ1bYw2:19700:0:99999:7:::\n"
+                                       "daemon:*:19700:0:99999:7:::\nnobody:*:19700:0:99999:7:::\n")
+    expect["shadow.txt"] = Expect("error", "not a breast pathology report")
+    (folder / "minutes.txt").write_text("Minutes of the staff meeting. The T1 line to the annex is down; "
+                                        "the N2 printer needs toner. Next meeting on Monday.\n")
+    expect["minutes.txt"] = Expect("error", "not a breast pathology report")
+    # 28 a report PDF saved with a .txt name (the bytes of a PDF, not its text).
+    write_text_pdf(folder / "pdf_bytes.txt", report)
+    expect["pdf_bytes.txt"] = Expect("error", "a PDF saved with a .txt name")
     # 25 a hidden folder (like `.hidden.txt`, not read: no row).
     (folder / ".hiddendir").mkdir()
     (folder / ".hiddendir" / "x.txt").write_text(report)
