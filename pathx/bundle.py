@@ -317,8 +317,6 @@ class LazyBundlePredictor:
     """
 
     def __init__(self, path: str | Path, base: str | None = None, device: str | None = None, batch_size: int = 8):
-        from pathx.ruleengine import RuleEngine
-
         self.path, self._base, self._device, self._batch_size = Path(path), base, device, batch_size
         info = read_metadata(self.path)
         content_hash = info.get(HASH_KEY)
@@ -327,13 +325,26 @@ class LazyBundlePredictor:
         self.info = info
         self.name = f"{info['name']}-{info['version']}"
         self.version = f"{self.name}+{content_hash[:12]}"  # as BundlePredictor: same ledger key
-        ruleset = info.get("ruleset")
-        engine = RuleEngine.from_files(ruleset["files"]) if ruleset else RuleEngine.load()
-        self.engine = engine if info.get("hints", True) else None
+        self.rules_version = (info.get("ruleset") or {}).get("version")
         self.slicing = info["slicing"]
         self.thresholds = info.get("thresholds", {})
         self.tasks = info["tasks"]
         self._loaded: BundlePredictor | None = None
+        self._engine = None
+
+    @property
+    def engine(self):
+        """The bundle's rule engine, compiled on first use (~0.3 s: not for a run with nothing to do)."""
+        if self._engine is None and self.info.get("hints", True):
+            from pathx.errors import EnvironmentFault, RuleFileError
+            from pathx.ruleengine import RuleEngine
+
+            ruleset = self.info.get("ruleset")
+            try:
+                self._engine = RuleEngine.from_files(ruleset["files"]) if ruleset else RuleEngine.load()
+            except RuleFileError as err:
+                raise EnvironmentFault(f"rule files unusable: {err}") from None
+        return self._engine
 
     def ingest_options(self, **overrides):
         return BundlePredictor.ingest_options(self, **overrides)

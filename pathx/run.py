@@ -815,19 +815,18 @@ def _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_siz
     if ledger.written_generation != ledger.generation or not output.exists():
         materialise(ledger, output, fmt)
 
-    engine = getattr(predictor, "engine", None)
     version = version_key(predictor, options)
     root = input_dir if input_dir.is_dir() else input_dir.parent
     audit.write(
         "start", pathx_version=pathx.__version__, predictor=predictor.name,
-        predictor_version=predictor.version, rules_version=getattr(engine, "version", None),
+        predictor_version=predictor.version, rules_version=_rules_version(predictor),
         host=socket.gethostname(), pid=os.getpid(), input=str(input_dir.resolve()),
         output=str(output.resolve()), ledger=str(summary.ledger), version_key=version,
         options={**dataclasses.asdict(options), "reprocess": reprocess, "batch_size": batch_size,
                  "batch_seconds": batch_seconds, "format": fmt},
         audit_fallback=audit_note,
     )
-    ctx = _RunContext(root, engine, predictor, options, version, summary.run_id, ledger, audit, report,
+    ctx = _RunContext(root, predictor, options, version, summary.run_id, ledger, audit, report,
                       summary, stop, output, fmt, flush_seconds, time.monotonic())
     present: set[str] = set()
     try:
@@ -858,7 +857,6 @@ class _RunContext:
     """What the stages of one run share."""
 
     root: Path
-    engine: object
     predictor: object
     options: IngestOptions
     version: str
@@ -872,6 +870,13 @@ class _RunContext:
     fmt: str
     flush_seconds: float
     last_flush: float
+
+
+def _rules_version(predictor) -> str | None:
+    """The rule-set version for the audit log, without compiling a lazy bundle's rules."""
+    if hasattr(predictor, "rules_version"):
+        return predictor.rules_version
+    return getattr(getattr(predictor, "engine", None), "version", None)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -911,7 +916,9 @@ def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: i
         opened = time.monotonic()
         for o in pending:
             if o.status == "ok":
-                _extract(o, ctx.root, ctx.engine, ctx.options, ctx.ledger, ctx.stop)
+                # The engine is looked up here, not at start: a lazy bundle compiles its rules on
+                # first use, so a run with nothing to do never pays for it.
+                _extract(o, ctx.root, getattr(ctx.predictor, "engine", None), ctx.options, ctx.ledger, ctx.stop)
             batch.append(o)
             summary.environment_error = env_streak.see(o)
             if (len(batch) >= batch_size or ctx.stop or summary.environment_error

@@ -515,3 +515,25 @@ def test_jsonl_ids_are_validated_nothing_dropped_or_overwritten(tmp_path):
     assert rows["a1.txt"]["er"] == "Positive"  # the first a1 kept, not overwritten by line 2
     again = subprocess.run(cmd, env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert again.returncode == EXIT_FAILED and {r["file"] for r in read_rows(out)} == set(expect)
+
+
+def test_lock_or_ledger_owned_by_another_user_says_chown(tmp_path, monkeypatch):
+    """Files root left beside the output, then a run as the cron user: one line naming the fix."""
+    from pathx.run import EXIT_ENVIRONMENT
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 1)
+    assert _run(inp, out).exit_code == EXIT_OK
+    real_open = os.open
+
+    def as_other_user(path, *a, **k):  # what EACCES looks like to a user who does not own the file
+        if os.fspath(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(os, "open", as_other_user)
+    buf = io.StringIO()
+    s = _run(inp, out, console=Console(file=buf))
+    line = _one_error_line(buf.getvalue())
+    assert s.exit_code == EXIT_ENVIRONMENT and "Permission denied" in line and "chown" in line
+    assert f"uid {os.getuid()}" in line
