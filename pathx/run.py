@@ -12,7 +12,17 @@ The order of one run:
 5. SIGINT/SIGTERM: stop reading new files, commit and flush what is done, exit 4.
 
 Exit codes (EXIT_*): 0 all files ok; 3 at least one input file has an error row; 2 usage
-error; 4 interrupted (rerun to continue); 75 another run holds the lock (EX_TEMPFAIL).
+error; 4 interrupted (rerun to continue); 5 environment fault (rules, model, OCR, permissions,
+disk; or the first ENV_STOP_AFTER files all hit one); 6 damaged ledger (rebuild_ledger=True);
+75 another run holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
+
+Fault kinds (Outcome.fault): a "file" fault is in the file's content and is kept against its
+hash until it changes; an "environment" fault (errors.EnvironmentFault: missing OCR engine,
+rules, permission...) is recorded without a hash, so the file is retried on the next run.
+Budgets: `file_timeout` seconds per file's reading (SIGALRM, main thread only); a SIGINT or
+SIGTERM while a file is read abandons that file at once (it is read again next run).
+File keys are relative paths escaped by names.escape_name (bytes that are not UTF-8, control
+characters), the same in the ledger, output, audit log and console.
 
 Decisions:
 - The version key is the predictor version plus the ingest options (OCR mode, slicing), so a
