@@ -76,6 +76,7 @@ def extract(input_path: Path, output: Path, ocr: str, slice_mode: str, k: int, h
 
     The registrar's debugging tool when a row looks wrong. Text is de-identified before it is written.
     """
+    from pathx.names import escape_name, safe_text
     from pathx.pipeline import discover, extract_file
 
     engine = None
@@ -90,7 +91,10 @@ def extract(input_path: Path, output: Path, ocr: str, slice_mode: str, k: int, h
     with output.open("w", encoding="utf-8") as fh:
         for i, path in enumerate(files, 1):
             res = extract_file(path, root, engine, options)
-            base = {"file": res.file, "method": res.method, "pages": res.pages, "warnings": res.warnings}
+            res.file = escape_name(res.file)  # as `pathx run` shows it (names.py)
+            res.error = safe_text(res.error) if res.error else None
+            base = {"file": res.file, "method": res.method, "pages": res.pages,
+                    "warnings": [safe_text(w) for w in res.warnings]}
             if res.error:
                 failed += 1
                 fh.write(json.dumps({**base, "specimen": None, "status": "error", "error": res.error}) + "\n")

@@ -351,6 +351,10 @@ def test_hostile_names_on_the_console_and_through_the_rule_engine(tmp_path):
     assert proc.returncode == EXIT_FAILED, proc.stderr[-2000:]
     rows = {r["file"]: r for r in read_rows(tmp_path / "r.csv")}
     assert rows["M\\xfcller.txt"]["status"] == "ok" and rows["M\\xfcller.txt"]["er"] == "Positive"
+    ext = subprocess.run([sys.executable, "-m", "pathx.cli", "extract", str(inp), "-o", str(tmp_path / "e.jsonl")],
+                         env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert ext.returncode == EXIT_FAILED and "M\\xfcller.txt: 1 specimen(s)" in ext.stderr and "\x1b" not in ext.stderr
+    assert "M\\xfcller.txt" in {json.loads(line)["file"] for line in (tmp_path / "e.jsonl").read_text().splitlines()}
 
 
 # ------------------------------------------------------------------ fault paths: one line, an exit code
