@@ -807,6 +807,12 @@ def run_folder(
     finally:
         report.close()
         stop.restore()
+        if audit is not None and summary.exit_code in (EXIT_LEDGER, EXIT_ENVIRONMENT) and not summary.environment_error:
+            try:  # a fatal fault mid-run: the audit log still says how the run ended
+                audit.write("end", exit_code=summary.exit_code, error=summary.message,
+                            seconds=round(time.monotonic() - t_start, 3))
+            except (OSError, ValueError):
+                pass
         for closing in (audit, ledger):
             if closing is not None:
                 try:
