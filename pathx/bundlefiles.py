@@ -38,7 +38,8 @@ def list_bundles() -> list[Path]:
 
 
 def default_bundle() -> Path | None:
-    """The shipped default: bundles/DEFAULT names it; else None (the caller falls back to rules)."""
+    """The shipped default: bundles/DEFAULT names it; else None, also when DEFAULT names a missing
+    file (listing only: `pathx run` uses default_bundle_checked, which refuses that)."""
     try:
         return default_bundle_checked()
     except DefaultBundleMissing:

@@ -136,7 +136,8 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
               help="Output file; .csv or .jsonl (JSONL adds the rule engine's evidence per field).")
 @click.option("--engine", type=click.Choice(["auto", "model", "rules", "naive"]), default="auto", show_default=True,
               help="model = a trained bundle; rules = the rule engine; naive = the paper's regex baseline; "
-                   "auto = the default bundle when one is installed, else rules.")
+                   "auto = the bundle bundles/DEFAULT names; rules only when there is no DEFAULT file (a DEFAULT naming "
+                   "a missing or invalid bundle is an error, exit 5).")
 @click.option("--bundle", "bundle", type=click.Path(path_type=Path), default=None,
               help="Bundle file (.safetensors) for --engine model; default: the best shipped bundle.")
 @click.option("--base", type=click.Path(path_type=Path), default=None,
