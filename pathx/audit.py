@@ -5,14 +5,17 @@ Records (one JSON object per line, each with `event` and `run_id`):
   options.
 - `file`: per processed file: relative path, sha256, extraction path (pdf-text, ocr:tesseract,
   ...), pages, specimens, status, error (the same one-line message as the output row),
-  warnings, seconds (read and predict).
+  fault (file | environment, for errors), warnings, seconds (read and predict).
 - `skip`: a path that was not processed, with the reason (a directory named like a report, a
   file that changed while it was read, ...). Unchanged files are only counted, in `end`.
 - `dropped`: error rows of files that no longer exist, removed from the output.
 - `end`: time, counts, exit code, whether the run was interrupted.
 
-File names are written as paths relative to the input folder, the same as the output's `file`
-column: sites must not put PHI in report file names (pathx cannot tell a name from an ID).
+The start record's `audit_fallback` says when the user log directory could not be written
+(HOME unset or read-only) and the log went to `.pathx-log/` beside the output instead.
+
+File names are written as paths relative to the input folder (escaped: names.escape_name),
+the same as the output's `file` column: sites must not put PHI in report file names (pathx cannot tell a name from an ID).
 A run killed with SIGKILL has no `end` record; `audit_summary` reports it as incomplete.
 """
 from __future__ import annotations
@@ -43,7 +46,9 @@ class AuditLog:
         self.path = Path(path)
         self.run_id = run_id
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("a", encoding="utf-8")
+        # backslashreplace: a stray surrogate from a file name must not kill the run (names are
+        # escaped before they get here; this is the safety net).
+        self._fh = self.path.open("a", encoding="utf-8", errors="backslashreplace")
 
     def write(self, event: str, **fields) -> None:
         record = {"event": event, "run_id": self.run_id, "time": now_iso(), **fields}

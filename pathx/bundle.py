@@ -307,6 +307,63 @@ def _load_merged(path: Path, info: dict, tensors: dict, device: str):
     return model
 
 
+class LazyBundlePredictor:
+    """A BundlePredictor whose model (torch, the base model: seconds) loads on the first predict.
+
+    Name, version (the ledger key), slicing and rule engine come from the bundle's header, read
+    without torch, so `pathx run` takes its lock, checks the output and skips unchanged files
+    first: a rerun with nothing new, or a second run that finds the lock held, ends at once.
+    A model that then fails to load raises EnvironmentFault (the run stops, exit 5).
+    """
+
+    def __init__(self, path: str | Path, base: str | None = None, device: str | None = None, batch_size: int = 8):
+        self.path, self._base, self._device, self._batch_size = Path(path), base, device, batch_size
+        info = read_metadata(self.path)
+        content_hash = info.get(HASH_KEY)
+        if not content_hash:
+            raise BundleError(f"{self.path}: bundle has no content hash")
+        self.info = info
+        self.name = f"{info['name']}-{info['version']}"
+        self.version = f"{self.name}+{content_hash[:12]}"  # as BundlePredictor: same ledger key
+        self.rules_version = (info.get("ruleset") or {}).get("version")
+        self.slicing = info["slicing"]
+        self.thresholds = info.get("thresholds", {})
+        self.tasks = info["tasks"]
+        self._loaded: BundlePredictor | None = None
+        self._engine = None
+
+    @property
+    def engine(self):
+        """The bundle's rule engine, compiled on first use (~0.3 s: not for a run with nothing to do)."""
+        if self._engine is None and self.info.get("hints", True):
+            from pathx.errors import EnvironmentFault, RuleFileError
+            from pathx.ruleengine import RuleEngine
+
+            ruleset = self.info.get("ruleset")
+            try:
+                self._engine = RuleEngine.from_files(ruleset["files"]) if ruleset else RuleEngine.load()
+            except RuleFileError as err:
+                raise EnvironmentFault(f"rule files unusable: {err}") from None
+        return self._engine
+
+    def ingest_options(self, **overrides):
+        return BundlePredictor.ingest_options(self, **overrides)
+
+    def predict(self, units) -> list[dict]:
+        from pathx.errors import EnvironmentFault
+
+        if self._loaded is None:
+            try:
+                loaded = BundlePredictor.load(self.path, base=self._base, device=self._device,
+                                              batch_size=self._batch_size)
+            except (PathxError, OSError) as err:
+                raise EnvironmentFault(f"cannot load the model of {self.path.name}: {err}") from None
+            if loaded.version != self.version:
+                raise EnvironmentFault(f"{self.path.name} changed while pathx was running; rerun")
+            self._loaded = loaded
+        return self._loaded.predict(units)
+
+
 class BundlePredictor:
     """`pathx run --engine model`: a bundle's model + its embedded rule set and slicing."""
 

@@ -38,11 +38,32 @@ def list_bundles() -> list[Path]:
 
 
 def default_bundle() -> Path | None:
-    """The shipped default: bundles/DEFAULT names it; else None (the caller falls back to rules)."""
+    """The shipped default: bundles/DEFAULT names it; else None, also when DEFAULT names a missing
+    file (listing only: `pathx run` uses default_bundle_checked, which refuses that)."""
+    try:
+        return default_bundle_checked()
+    except DefaultBundleMissing:
+        return None
+
+
+class DefaultBundleMissing(Exception):
+    """bundles/DEFAULT exists but names no readable bundle file (an installation fault)."""
+
+
+def default_bundle_checked() -> Path | None:
+    """bundles/DEFAULT's bundle; None when there is no DEFAULT file at all (then: rules).
+
+    A DEFAULT that names a missing file (or cannot be read) raises DefaultBundleMissing:
+    `pathx run --engine auto` must never change engine silently because a file went missing.
+    """
     marker = paths.bundles_dir() / "DEFAULT"
-    if marker.is_file():
+    if not marker.exists():
+        return None
+    try:
         name = marker.read_text(encoding="utf-8").strip()
-        candidate = paths.bundles_dir() / name
-        if candidate.is_file():
-            return candidate
-    return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DefaultBundleMissing(f"{marker} cannot be read ({type(err).__name__})") from None
+    candidate = paths.bundles_dir() / name
+    if not name or "/" in name or not candidate.is_file():
+        raise DefaultBundleMissing(f"{marker} names {name!r}, which is not a file in {paths.bundles_dir()}")
+    return candidate

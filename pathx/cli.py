@@ -12,6 +12,8 @@ from pathx import schema
 from pathx.errors import PathxError
 
 EXIT_USAGE = 2
+EXIT_ENVIRONMENT = 5  # rules, model, OCR, permissions, disk: the machine, not the input (pathx.run)
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in pathx; the message names the exception type only
 
 OCR_OPTION = click.option(
     "--ocr",
@@ -37,9 +39,11 @@ def _ingest_options(ocr: str, slice_mode: str, k: int):
     return IngestOptions(ocr=ocr, slice_mode=slice_mode, k=k)
 
 
-def _fail(err: Exception) -> None:
-    click.echo(f"pathx: error: {err}", err=True)
-    sys.exit(1)
+def _fail(err: Exception, code: int = 1) -> None:
+    from pathx.names import safe_text
+
+    click.echo(f"pathx: error: {safe_text(' '.join(str(err).split()))}", err=True)
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -72,6 +76,7 @@ def extract(input_path: Path, output: Path, ocr: str, slice_mode: str, k: int, h
 
     The registrar's debugging tool when a row looks wrong. Text is de-identified before it is written.
     """
+    from pathx.names import escape_name, safe_text
     from pathx.pipeline import discover, extract_file
 
     engine = None
@@ -86,7 +91,10 @@ def extract(input_path: Path, output: Path, ocr: str, slice_mode: str, k: int, h
     with output.open("w", encoding="utf-8") as fh:
         for i, path in enumerate(files, 1):
             res = extract_file(path, root, engine, options)
-            base = {"file": res.file, "method": res.method, "pages": res.pages, "warnings": res.warnings}
+            res.file = escape_name(res.file)  # as `pathx run` shows it (names.py)
+            res.error = safe_text(res.error) if res.error else None
+            base = {"file": res.file, "method": res.method, "pages": res.pages,
+                    "warnings": [safe_text(w) for w in res.warnings]}
             if res.error:
                 failed += 1
                 fh.write(json.dumps({**base, "specimen": None, "status": "error", "error": res.error}) + "\n")
@@ -128,7 +136,8 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
               help="Output file; .csv or .jsonl (JSONL adds the rule engine's evidence per field).")
 @click.option("--engine", type=click.Choice(["auto", "model", "rules", "naive"]), default="auto", show_default=True,
               help="model = a trained bundle; rules = the rule engine; naive = the paper's regex baseline; "
-                   "auto = the default bundle when one is installed, else rules.")
+                   "auto = the bundle bundles/DEFAULT names; rules only when there is no DEFAULT file (a DEFAULT naming "
+                   "a missing or invalid bundle is an error, exit 5).")
 @click.option("--bundle", "bundle", type=click.Path(path_type=Path), default=None,
               help="Bundle file (.safetensors) for --engine model; default: the best shipped bundle.")
 @click.option("--base", type=click.Path(path_type=Path), default=None,
@@ -145,8 +154,15 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 @click.option("--flush-seconds", type=float, default=30.0, show_default=True,
               help="Rewrite the output at most this often while running (always at the end; the ledger commits "
                    "every batch, so a kill loses nothing).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, flush_seconds, quiet):
+@click.option("--file-timeout", type=float, default=300.0, show_default=True,
+              help="Seconds one file may take to read (PDF parsing, OCR, de-identification, rule hints); over it the "
+                   "file gets an error row and the run goes on. 0 = no limit.")
+@click.option("--rebuild-ledger", is_flag=True,
+              help="The ledger beside OUTPUT is damaged (exit 6): move it aside, rebuild it from OUTPUT's rows "
+                   "(kept) and read every present file again.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output, and no warnings from libraries.")
+def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, flush_seconds,
+        file_timeout, rebuild_ledger, quiet):
     """Extract T/N/M, grade, ER, PR, HER2 from every report under INPUT_PATH into OUTPUT.
 
     INPUT_PATH is a folder (searched recursively for .pdf and .txt), one report file, or a
@@ -157,31 +173,65 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
     same content and bundle are skipped, changed files are replaced. Safe to kill and rerun.
     \b
     Exit codes: 0 all ok, 2 usage error, 3 some files failed (see their error rows),
-    4 interrupted (SIGINT/SIGTERM; rerun to continue), 75 another run holds OUTPUT's lock.
+    4 interrupted (SIGINT/SIGTERM; rerun to continue), 5 environment fault (rules, model, OCR,
+    permissions, disk: fix and rerun), 6 damaged ledger (rerun with --rebuild-ledger),
+    70 internal error (a bug), 75 another run holds OUTPUT's lock.
     """
+    if quiet:  # cron mails whatever reaches stderr: dependencies' FutureWarnings must not
+        import warnings
+
+        warnings.simplefilter("ignore")
+    try:
+        _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size,
+             flush_seconds, file_timeout, rebuild_ledger, quiet)
+    except click.exceptions.Exit:
+        raise
+    except (click.ClickException, SystemExit, KeyboardInterrupt):
+        raise
+    except MemoryError:
+        _fail("out of memory", EXIT_ENVIRONMENT)
+    except OSError as err:
+        _fail(f"{err.strerror or type(err).__name__}" + (f": {err.filename}" if err.filename else ""),
+              EXIT_ENVIRONMENT)
+    except Exception as err:  # a bug: one line, the type only (a message could quote report text)
+        _fail(f"internal error ({type(err).__name__}); please report it with `pathx audit show`", EXIT_INTERNAL)
+
+
+def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size,
+         flush_seconds, file_timeout, rebuild_ledger, quiet) -> None:
+    from pathx.errors import EnvironmentFault
     from pathx.pipeline import IngestOptions
     from pathx.predict import make_predictor
     from pathx.run import run_folder
 
     if output.suffix.lower() not in (".csv", ".jsonl"):
         raise click.UsageError(f"{output}: output must end in .csv or .jsonl")
+    if file_timeout < 0:
+        raise click.UsageError("--file-timeout must be 0 (no limit) or more")
     try:
-        predictor = make_predictor(engine, bundle=bundle, base=base, device=device)
+        # Lazy: a bundle's model loads on the first file that needs it, after the lock is taken
+        # and the unchanged files are skipped (a rerun with nothing new never imports torch).
+        predictor = make_predictor(engine, bundle=bundle, base=base, device=device, lazy=True)
+    except EnvironmentFault as err:
+        _fail(err, EXIT_ENVIRONMENT)
     except PathxError as err:
-        _fail(err)
+        _fail(err, EXIT_ENVIRONMENT)
     if engine == "auto" and not hasattr(predictor, "ingest_options") and not quiet:
-        click.echo("pathx run: no default bundle installed (bundles/DEFAULT); using the rule engine", err=True)
+        click.echo("pathx run: bundles/DEFAULT is absent, so no default bundle is installed; using the rule engine",
+                   err=True)
     # A bundle slices reports the way it was trained; rule engines use the defaults.
     options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else IngestOptions(ocr=ocr)
     from pathx.pipeline import reports_folder
 
+    input_errors: list[tuple[str, str]] = []
     try:
-        with reports_folder(input_path, output.parent) as folder:
+        with reports_folder(input_path, output.parent, input_errors) as folder:
             summary = run_folder(folder, output, predictor, options=options, reprocess=reprocess,
                                  audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size,
-                                 flush_seconds=flush_seconds)
+                                 flush_seconds=flush_seconds, rebuild_ledger=rebuild_ledger, file_timeout=file_timeout,
+                                 input_errors=input_errors)
     except PathxError as err:
-        _fail(err)
+        _fail(err, EXIT_USAGE)
     sys.exit(summary.exit_code)
 
 
@@ -211,8 +261,11 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
         _fail(err)
     from pathx.pipeline import reports_folder
 
+    input_errors: list[tuple[str, str]] = []
     try:
-        with reports_folder(input_path, output.parent) as folder:
+        with reports_folder(input_path, output.parent, input_errors) as folder:
+            for _key, message in input_errors:
+                click.echo(f"pathx label: skipped {message}", err=True)
             report = label_folder(folder, output, engine, IngestOptions(ocr=ocr), audit_n=audit_n, seed=seed)
     except PathxError as err:
         _fail(err)

@@ -15,3 +15,14 @@ class RuleFileError(PathxError):
 
 class DataError(PathxError):
     """A labelled-data file has bad lines; the message lists them by number."""
+
+
+class EnvironmentFault(PathxError):
+    """The machine, not the report, is at fault: a missing OCR engine, rule files or model, a
+    permission, a full disk. Never recorded against a file's content hash, so the file is tried
+    again on the next run once the cause is fixed (docs/cron.md, "Fault kinds")."""
+
+
+class EnvironmentReportError(ReportError, EnvironmentFault):
+    """A report could not be processed because of the environment (e.g. it needs OCR and no OCR
+    engine is installed); retried on the next run."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from pathx import schema
+from pathx.names import csv_cell, csv_uncell
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl"}
 TEMP_PREFIX = ".pathx-tmp-"  # temp files of an interrupted atomic write carry this prefix
@@ -75,6 +76,8 @@ def _csv_value(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return csv_cell(value)  # a file named "=HYPERLINK(...).txt" must not run in a spreadsheet
     return str(value)
 
 
@@ -101,7 +104,8 @@ def read_rows(path: str | Path) -> list[dict]:
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     if output_format(path) == "csv":
-        return list(csv.DictReader(io.StringIO(text)))
+        return [{k: csv_uncell(v) if isinstance(v, str) else v for k, v in row.items()}
+                for row in csv.DictReader(io.StringIO(text))]
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 

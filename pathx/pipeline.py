@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import tempfile
 import time
@@ -16,9 +17,10 @@ from pathlib import Path
 
 from pathx import schema
 from pathx.deid import deidentify
-from pathx.errors import ReportError
+from pathx.errors import EnvironmentFault, ReportError
 from pathx.prompt import build_prompt, slice_report
 from pathx.read import read_report
+from pathx.reportcheck import not_a_report
 from pathx.segment import Segment, reflow, segment
 
 REPORT_SUFFIXES = (".pdf", ".txt")
@@ -68,6 +70,9 @@ class FileResult:
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # one line, no report text
+    # Who is at fault for the error: "file" (kept until the file changes) or "environment"
+    # (missing OCR engine, rules, permission...: retried next run). See errors.EnvironmentFault.
+    fault: str | None = None
     seconds: float = 0.0
 
 
@@ -96,24 +101,42 @@ def extract_file(path: Path, root: Path, engine, options: IngestOptions) -> File
     try:
         read = read_report(path, ocr=options.ocr, max_pages=options.max_pages)
         result.method, result.pages, result.warnings = read.method, read.pages, list(read.warnings)
+        problem = not_a_report(read.text)
+        if problem:
+            raise ReportError(f"{path}: {problem}")
         clean = deidentify(read.text).text
         result.units = units_from_text(clean, rel, engine, options)
     except ReportError as err:
         # Name the file as the output does (relative to the input folder), not by absolute path.
         result.error = str(err).replace(str(path), rel)
+        result.fault = "environment" if isinstance(err, EnvironmentFault) else "file"
     result.seconds = time.perf_counter() - started
     return result
 
 
-def discover(root: Path) -> list[Path]:
-    """Report files under `root` (recursive, sorted, stable); a single file is its own list."""
+def discover(root: Path, errors: list[tuple[Path, OSError]] | None = None) -> list[Path]:
+    """Report files under `root` (recursive, sorted, stable); a single file is its own list.
+
+    Hidden names (a leading dot) are skipped, files and folders alike. Symlinked folders are
+    not followed. A folder that cannot be listed (permissions, I/O error) is appended to
+    `errors` as (folder, OSError) so the caller can give it an error row instead of silently
+    missing its reports.
+    """
     if root.is_file():
         return [root]
+
+    def failed(err: OSError) -> None:
+        if errors is not None:
+            errors.append((Path(err.filename) if err.filename else root, err))
+
     found = []
-    for p in sorted(root.rglob("*")):
-        if p.suffix.lower() in REPORT_SUFFIXES and not p.name.startswith("."):
-            found.append(p)
-    return found
+    for dirpath, dirnames, filenames in os.walk(root, onerror=failed):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # also stops the walk into them
+        for name in (*filenames, *dirnames):  # a folder named like a report is reported (and skipped)
+            if Path(name).suffix.lower() in REPORT_SUFFIXES and not name.startswith("."):
+                found.append(here / name)
+    return sorted(found)
 
 
 def units_for_examples(examples, engine, options: IngestOptions) -> tuple[list[Unit], list[str]]:
@@ -165,26 +188,62 @@ def _single_unit(text: str, file: str, engine, options: IngestOptions, report_te
                 report_text=text if report_text is None else report_text, findings=findings)
 
 
+def _unsafe_id(value) -> str | None:
+    """Why a JSONL report id cannot name a file, or None: ids become `<id>.txt` in a folder."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return f"id must be a string or a number, not {type(value).__name__}"
+    text = str(value)
+    if not text.strip():
+        return "empty id"
+    if "/" in text or "\\" in text:
+        return "id looks like a path (holds '/' or '\\')"
+    if text.startswith("."):
+        return "id starts with '.' (a hidden file name)"
+    if not text.isprintable():
+        return "id holds control characters"
+    return None
+
+
 @contextlib.contextmanager
-def reports_folder(input_path: Path, workdir: Path):
+def reports_folder(input_path: Path, workdir: Path, errors: list[tuple[str, str]] | None = None):
     """The folder to process: INPUT itself, or for a JSONL of reports ({"id", "text"} per line)
     a temporary folder of one `<id>.txt` per line, removed afterwards. The ledger keys files by
-    relative path and content, so reruns over the same JSONL stay incremental."""
+    relative path and content, so reruns over the same JSONL stay incremental.
+
+    A record whose id cannot name a file (hidden, path-like, empty) or names the same file as an
+    earlier record (a duplicate, also after unsafe characters became `_`), or whose text is not
+    a string, is not written; `errors` gets (key, one-line message) for it, so the caller gives
+    it an error row: nothing is dropped or overwritten silently. Messages hold line numbers, no text.
+    """
     if not (input_path.is_file() and input_path.suffix.lower() == ".jsonl"):
         yield input_path
         return
+    from pathx.names import escape_name
+
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".pathx-reports-", dir=workdir) as tmp:
         folder = Path(tmp)
+        first_line: dict[str, int] = {}
         with input_path.open(encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
                 try:
                     obj = json.loads(line)
-                    name = SAFE_NAME.sub("_", str(obj["id"]))[:150]
-                    text = obj["text"]
+                    raw_id, text = obj["id"], obj["text"]
                 except (ValueError, KeyError, TypeError):
                     raise ReportError(f"{input_path}: line {number} is not a JSON object with 'id' and 'text'") from None
+                problem = _unsafe_id(raw_id)
+                name = SAFE_NAME.sub("_", str(raw_id))[:150] if problem is None else ""
+                if problem is None and not isinstance(text, str):
+                    problem = f"'text' must be a string, not {type(text).__name__}"
+                if problem is None and name in first_line:
+                    problem = f"duplicate id (names the same file as line {first_line[name]})"
+                if problem is not None:
+                    key = f"{escape_name(str(raw_id))[:150] if isinstance(raw_id, (str, int)) else '?'} (line {number})"
+                    if errors is not None:
+                        errors.append((key, f"{key}: {input_path.name} line {number}: {problem}; record not processed"))
+                    continue
+                first_line[name] = number
                 (folder / f"{name}.txt").write_text(text, encoding="utf-8")
         yield folder

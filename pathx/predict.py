@@ -6,6 +6,8 @@ and `predict(units) -> [{task: FieldPrediction}]`.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from pathx import schema
 from pathx.errors import PathxError
 from pathx.output import FieldPrediction
@@ -58,25 +60,42 @@ class NaivePredictor:
         return out
 
 
-def make_predictor(engine_name: str, bundle=None, base=None, device: str | None = None):
-    """Build the predictor `pathx run --engine` names; `auto` = the default bundle if installed, else rules."""
-    if engine_name == "auto":
-        from pathx.bundlefiles import default_bundle
+def make_predictor(engine_name: str, bundle=None, base=None, device: str | None = None, lazy: bool = False):
+    """Build the predictor `pathx run --engine` names; `auto` = the default bundle if installed, else rules.
 
-        bundle = bundle or default_bundle()
-        engine_name = "model" if bundle else "rules"
-    if engine_name == "rules":
-        return RulesPredictor()
-    if engine_name == "naive":
-        return NaivePredictor()
-    if engine_name == "model":
-        from pathx.bundle import BundlePredictor  # heavy imports only when a model is used
+    `auto` falls back to rules only when there is no bundles/DEFAULT at all; a DEFAULT naming a
+    missing or invalid bundle raises EnvironmentFault (never a silent change of engine).
+    lazy=True: a bundle's model is loaded on its first predict (see bundle.LazyBundlePredictor).
+    Rule files that cannot be loaded raise EnvironmentFault too.
+    """
+    from pathx.bundlefiles import DefaultBundleMissing, default_bundle_checked
+    from pathx.errors import EnvironmentFault, RuleFileError
 
-        if bundle is None:
-            from pathx.bundlefiles import default_bundle
+    try:
+        if engine_name in ("auto", "model") and bundle is None:
+            try:
+                bundle = default_bundle_checked()
+            except DefaultBundleMissing as err:
+                raise EnvironmentFault(f"{err}: install that bundle, fix bundles/DEFAULT, or choose "
+                                       "--engine rules / --bundle FILE") from None
+        if engine_name == "auto":
+            engine_name = "model" if bundle else "rules"
+        if engine_name == "rules":
+            return RulesPredictor()
+        if engine_name == "naive":
+            return NaivePredictor()
+        if engine_name == "model":
+            if bundle is None:
+                raise PathxError("no bundle given and none installed; pass --bundle FILE (see `pathx bundle list`)")
+            from pathx.bundle import BundleError, BundlePredictor, LazyBundlePredictor
 
-            bundle = default_bundle()
-        if bundle is None:
-            raise PathxError("no bundle given and none installed; pass --bundle FILE (see `pathx bundle list`)")
-        return BundlePredictor.load(bundle, base=base, device=device)
+            try:
+                if lazy and not Path(bundle).is_dir():
+                    return LazyBundlePredictor(bundle, base=base, device=device)
+                return BundlePredictor.load(bundle, base=base, device=device)
+            except (BundleError, OSError) as err:
+                cause = str(err) if isinstance(err, BundleError) else f"{bundle}: {err.strerror or type(err).__name__}"
+                raise EnvironmentFault(f"cannot use bundle {cause}") from None
+    except RuleFileError as err:
+        raise EnvironmentFault(f"rule files unusable: {err}") from None
     raise ValueError(f"unknown engine {engine_name!r}; choose model, rules or naive")

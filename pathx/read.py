@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pathx import ocr as ocr_engines
-from pathx.errors import ReportError
+from pathx.errors import EnvironmentReportError, ReportError
 
 SUFFIXES = (".pdf", ".txt")
 
@@ -32,6 +32,11 @@ MAX_PDF_BYTES = 500_000_000
 # Decompression cap per PDF stream (pypdf's default is 75 MB). A report page's content
 # stream is kilobytes; more than this is a decompression bomb.
 MAX_STREAM_BYTES = 32_000_000
+# Decompression cap for all streams of one PDF together: a bomb split into many streams under
+# the per-stream cap (150 x 30 MB in a 4.6 MB file) is stopped here. Each stream is counted
+# once, however many pages share it, and its decoded bytes are freed after the check, so memory
+# stays at about one stream.
+MAX_PDF_DECODED_BYTES = 512_000_000
 # Declared size caps for what pdfium would have to allocate when rendering for OCR.
 MAX_IMAGE_PIXELS = 150_000_000  # one embedded image (a 600-dpi A3 page is ~70 Mpx)
 MAX_RENDER_PIXELS = 40_000_000  # rendered page; larger pages are rendered at lower dpi
@@ -69,8 +74,9 @@ def read_report(path: str | Path, ocr: str = "auto", max_pages: int = 200) -> Re
     return _read_pdf(path, data, ocr, max_pages)
 
 
-def _fail(path: Path, cause: str) -> ReportError:
-    return ReportError(f"{path}: {cause}")
+def _fail(path: Path, cause: str, environment: bool = False) -> ReportError:
+    """The error for a bad file; environment=True when the machine, not the file, is at fault."""
+    return (EnvironmentReportError if environment else ReportError)(f"{path}: {cause}")
 
 
 # ----------------------------------------------------------------------------- files
@@ -83,7 +89,7 @@ def _load_bytes(path: Path) -> bytes:
     except FileNotFoundError:
         raise _fail(path, "file not found (or a broken symlink)") from None
     except PermissionError:
-        raise _fail(path, "permission denied (cannot reach the file)") from None
+        raise _fail(path, "permission denied (cannot reach the file)", environment=True) from None
     except OSError as err:
         if err.errno == errno.ELOOP:
             raise _fail(path, "symlink loop (too many levels of symbolic links)") from None
@@ -105,7 +111,7 @@ def _load_bytes(path: Path) -> bytes:
         with open(path, "rb") as fh:
             return fh.read(cap + 1)
     except PermissionError:
-        raise _fail(path, "permission denied (file is not readable)") from None
+        raise _fail(path, "permission denied (file is not readable)", environment=True) from None
     except OSError as err:
         raise _fail(path, f"cannot read the file ({err.strerror})") from None
 
@@ -121,6 +127,8 @@ def _read_txt(path: Path, data: bytes) -> ReadResult:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise _fail(path, "damaged UTF-16 text file") from None
+    elif data.lstrip()[:5] == b"%PDF-":
+        raise _fail(path, "a PDF saved with a .txt name (rename it to .pdf)")
     elif b"\x00" in data:
         raise _fail(path, "binary data, not a text file (NUL bytes)")
     else:
@@ -280,7 +288,8 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
         except ReportError:
             raise
         except DependencyError:
-            raise _fail(path, "encrypted PDF (AES) and the 'cryptography' package is not installed") from None
+            raise _fail(path, "encrypted PDF (AES) and the 'cryptography' package is not installed",
+                        environment=True) from None
         except (FileNotDecryptedError, NotImplementedError):
             raise _fail(path, "encrypted PDF with an unsupported encryption method") from None
         except LimitReachedError:
@@ -297,12 +306,13 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
         page_methods: list[str] = []
         renderer = _Renderer(path, data, password)
         engine = None
+        decoded = _DecodeBudget()
         try:
             for index in range(n_pages):
                 page = reader.pages[index]
                 n = index + 1
                 try:
-                    has_image = _decode_page_streams(path, page, n)
+                    has_image = _decode_page_streams(path, page, n, decoded)
                     text = _clean(page.extract_text())
                     problem = text_layer_problem(text)
                     if problem is None and has_image and _nonspace(text) < STAMP_CHARS:
@@ -327,7 +337,7 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
                     try:
                         engine = ocr_engines.get_engine(ocr_engines.choose_engine(ocr))
                     except ocr_engines.OcrUnavailable as err:
-                        raise _fail(path, f"page {n} needs OCR but {err}") from None
+                        raise _fail(path, f"page {n} needs OCR but {err}", environment=True) from None
                 image, dpi = renderer.render(index)
                 if image.getextrema()[0] >= 250:
                     # Nothing darker than near-white: a blank page, no need to OCR it.
@@ -335,7 +345,9 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
                     continue
                 try:
                     texts.append(_clean(engine.recognize(image, dpi)))
-                except (ocr_engines.OcrFailed, ocr_engines.OcrUnavailable) as err:
+                except ocr_engines.OcrUnavailable as err:  # e.g. the binary vanished from PATH
+                    raise _fail(path, f"OCR failed on page {n}: {err}", environment=True) from None
+                except ocr_engines.OcrFailed as err:
                     raise _fail(path, f"OCR failed on page {n}: {err}") from None
                 page_methods.append(f"ocr:{engine.name}")
         finally:
@@ -360,8 +372,16 @@ def _nonspace(text: str) -> int:
     return sum(1 for c in text if not c.isspace())
 
 
-def _decode_page_streams(path: Path, page, n: int) -> bool:
-    """Decode every stream the page draws with, under the size cap; True if it has an image.
+class _DecodeBudget:
+    """Decoded bytes of one PDF so far, and the streams already counted (by object number)."""
+
+    def __init__(self) -> None:
+        self.used = 0
+        self.done: set[int] = set()
+
+
+def _decode_page_streams(path: Path, page, n: int, budget: _DecodeBudget | None = None) -> bool:
+    """Decode every stream the page draws with, under the size caps; True if it has an image.
 
     pdfium decodes all of them (content, forms, fonts, images) to render a page for OCR, and
     pypdf's text extraction skips some (a page without fonts). Decoding them here first,
@@ -370,15 +390,18 @@ def _decode_page_streams(path: Path, page, n: int) -> bool:
     """
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
+    budget = budget if budget is not None else _DecodeBudget()
     has_image = False
     seen: set[int] = set()
     todo = [page.get(key) for key in ("/Contents", "/Resources", "/Annots")]
     while todo:
         obj = todo.pop()
+        idnum = None
         if isinstance(obj, IndirectObject):
             if obj.idnum in seen:
                 continue
             seen.add(obj.idnum)
+            idnum = obj.idnum
             obj = obj.get_object()
         if isinstance(obj, StreamObject):
             if obj.get("/Subtype") == "/Image":
@@ -387,7 +410,15 @@ def _decode_page_streams(path: Path, page, n: int) -> bool:
                 if pixels > MAX_IMAGE_PIXELS:
                     raise _fail(path, f"page {n} holds an image of {pixels / 1e6:.0f} megapixels "
                                       f"(limit {MAX_IMAGE_PIXELS / 1e6:.0f}); refusing to render it")
-            obj.get_data()  # raises LimitReachedError past the cap
+            if idnum is None or idnum not in budget.done:  # a stream shared by pages is decoded once
+                budget.used += len(obj.get_data())  # raises LimitReachedError past the per-stream cap
+                if idnum is not None:
+                    budget.done.add(idnum)
+                    if getattr(obj, "decoded_self", None) is not None:
+                        obj.decoded_self = None  # free it: pypdf would keep every decoded stream
+                if budget.used > MAX_PDF_DECODED_BYTES:
+                    raise _fail(path, f"decompression bomb (its streams expand past "
+                                      f"{MAX_PDF_DECODED_BYTES // 1_000_000} MB in total, by page {n})")
         if isinstance(obj, DictionaryObject):  # streams too: a form's /Resources, an image's /SMask
             # /Parent leads up the page tree, /P from an annotation back to the page.
             todo.extend(v for k, v in obj.items() if k not in ("/Parent", "/P"))

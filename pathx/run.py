@@ -12,7 +12,17 @@ The order of one run:
 5. SIGINT/SIGTERM: stop reading new files, commit and flush what is done, exit 4.
 
 Exit codes (EXIT_*): 0 all files ok; 3 at least one input file has an error row; 2 usage
-error; 4 interrupted (rerun to continue); 75 another run holds the lock (EX_TEMPFAIL).
+error; 4 interrupted (rerun to continue); 5 environment fault (rules, model, OCR, permissions,
+disk; or the first ENV_STOP_AFTER files all hit one); 6 damaged ledger (rebuild_ledger=True);
+75 another run holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
+
+Fault kinds (Outcome.fault): a "file" fault is in the file's content and is kept against its
+hash until it changes; an "environment" fault (errors.EnvironmentFault: missing OCR engine,
+rules, permission...) is recorded without a hash, so the file is retried on the next run.
+Budgets: `file_timeout` seconds per file's reading (SIGALRM, main thread only); a SIGINT or
+SIGTERM while a file is read abandons that file at once (it is read again next run).
+File keys are relative paths escaped by names.escape_name (bytes that are not UTF-8, control
+characters), the same in the ledger, output, audit log and console.
 
 Decisions:
 - The version key is the predictor version plus the ingest options (OCR mode, slicing), so a
@@ -32,6 +42,7 @@ Decisions:
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import fcntl
@@ -39,6 +50,7 @@ import hashlib
 import os
 import signal
 import socket
+import sqlite3
 import stat
 import sys
 import time
@@ -49,17 +61,28 @@ from pathlib import Path
 import pathx
 from pathx import output as out
 from pathx.audit import AuditLog, default_audit_path, now_iso
+from pathx.errors import EnvironmentFault, RuleFileError
 from pathx.ledger import MAX_CRASHES, Ledger, Record, ledger_path_for
+from pathx.names import escape_name, safe_text, unescape_name
 from pathx.pipeline import FileResult, IngestOptions, discover, extract_file
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_FAILED = 3
 EXIT_INTERRUPTED = 4
+EXIT_ENVIRONMENT = 5  # the machine, not the reports: rules/model/OCR missing, permissions, disk full
+EXIT_LEDGER = 6  # the ledger is damaged; rerun with --rebuild-ledger
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron wrappers retry later
+
+# When the first this-many files of a run (or all of them, if fewer) all fail with an
+# environment fault, the run stops: the next ones would fail the same way.
+ENV_STOP_AFTER = 5
 
 # A batch also closes after this many seconds of reading, so slow OCR input commits often.
 BATCH_SECONDS = 60.0
+# Wall-clock budget for reading one file (PDF parsing, OCR, de-identification, rule hints); a
+# file over it gets an error row and the run goes on. A long scanned report takes ~1 min.
+FILE_TIMEOUT = 300.0
 MAX_FILE_BYTES = 512 * 1024 * 1024  # larger files get an error row instead of being read into memory
 KILL_ENV = "PATHX_TEST_KILL_AT"  # test hook: "point:n" SIGKILLs this process the n-th time at point
 
@@ -82,6 +105,7 @@ class RunSummary:
     rows: int = 0  # rows in the output file
     dropped: int = 0  # error rows of vanished files removed
     interrupted: bool = False
+    environment_error: str | None = None  # why the run stopped early (exit 5)
     seconds: float = 0.0
 
 
@@ -96,6 +120,7 @@ class Outcome:
     result: FileResult | None = None
     error: str | None = None  # one line, names the file
     skip_reason: str | None = None  # not processed, not recorded (logged to the audit)
+    fault: str | None = None  # with error: "file" (kept until it changes) or "environment" (retried)
     rows: list[dict] = field(default_factory=list)
     predict_seconds: float = 0.0
 
@@ -251,26 +276,71 @@ def _hms(seconds: float) -> str:
 # signals and the kill hook
 
 
-class _StopFlag:
-    """SIGINT/SIGTERM set the flag (the run finishes its batch); a second SIGINT aborts at once."""
+class _StopNow(BaseException):
+    """Raised inside a file's reading by SIGINT/SIGTERM: the file is left for the next run.
 
-    def __init__(self):
+    A BaseException, so no `except Exception` in a parser swallows it."""
+
+
+class _FileTimeout(BaseException):
+    """Raised inside a file's reading when it runs past the per-file budget (SIGALRM)."""
+
+
+class _StopFlag:
+    """SIGINT/SIGTERM set the flag (the run finishes its batch); a second SIGINT aborts at once.
+
+    While a file is being read (`reading`), the signal also abandons that file at once
+    (_StopNow), so a slow or hostile file cannot keep cron's `timeout` waiting; it is read again
+    on the next run. SIGALRM is the per-file budget (`file_timeout` seconds, 0 = none).
+    """
+
+    def __init__(self, file_timeout: float = 0.0):
         self.signum: int | None = None
+        self.reading = False
+        self.file_timeout = file_timeout
         self._old: dict = {}
 
     def install(self) -> None:
         try:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._old[sig] = signal.signal(sig, self._handle)
+            if self.file_timeout > 0:
+                self._old[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._alarm)
         except ValueError:  # not the main thread: a library caller handles signals itself
             self._old = {}
+            self.file_timeout = 0.0  # SIGALRM cannot be used either
 
     def _handle(self, signum, frame) -> None:
         if self.signum is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt  # the ledger is transactional; aborting mid-batch is safe
         self.signum = signum
+        if self.reading:
+            self.reading = False
+            raise _StopNow
+
+    def _alarm(self, signum, frame) -> None:
+        if self.reading:
+            self.reading = False
+            raise _FileTimeout
+
+    @contextlib.contextmanager
+    def file(self):
+        """Around one file's reading: signals and the budget interrupt it."""
+        if self.signum is not None:
+            raise _StopNow
+        self.reading = True
+        if self.file_timeout > 0:
+            signal.setitimer(signal.ITIMER_REAL, self.file_timeout)
+        try:
+            yield
+        finally:
+            self.reading = False
+            if self.file_timeout > 0:
+                signal.setitimer(signal.ITIMER_REAL, 0)
 
     def restore(self) -> None:
+        if signal.SIGALRM in self._old:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         for sig, handler in self._old.items():
             signal.signal(sig, handler)
 
@@ -328,13 +398,25 @@ def _os_cause(err: OSError) -> str:
     return f"cannot read file ({err.strerror or type(err).__name__})"
 
 
+def _fail_os(o: Outcome, err: OSError) -> None:
+    """A file that cannot be reached: retried every run (no hash); permissions are the machine's fault."""
+    o.error, o.sha256 = f"{o.file}: {_os_cause(err)}", None
+    o.fault = "environment" if isinstance(err, PermissionError) else "file"
+
+
+def _environment(o: Outcome, cause: str) -> None:
+    """Mark an environment fault: never cached against the file's hash, so retried next run."""
+    o.error = f"{o.file}: {cause}; retried on the next run"
+    o.fault, o.sha256 = "environment", None
+
+
 def _prepare(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool) -> Outcome:
     """Stat and hash one path; decide whether it needs processing (outcome has no result yet)."""
     o = Outcome(path=path, file=rel)
     try:
         st = path.stat()  # follows symlinks: a link to a report is processed as that report
     except OSError as err:
-        o.error = f"{rel}: {_os_cause(err)}"
+        _fail_os(o, err)
         return o
     if stat.S_ISDIR(st.st_mode):
         o.skip_reason = "a directory named like a report, not a file"
@@ -359,7 +441,7 @@ def _prepare(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool
     try:
         o.sha256 = _sha256(path)
     except OSError as err:
-        o.error = f"{rel}: {_os_cause(err)}"
+        _fail_os(o, err)
         return o
     if not reprocess and entry and entry.version == version and entry.sha256 == o.sha256:
         ledger.update_signature(rel, o.signature)  # touched or copied back: same content
@@ -367,13 +449,23 @@ def _prepare(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool
     return o
 
 
+def _safe_message(message: str, path: Path, rel: str) -> str:
+    """A pipeline message with the absolute path and raw names replaced by the escaped relative name."""
+    message = str(message).replace(str(path), rel)
+    raw = unescape_name(rel)
+    if raw != rel:
+        message = message.replace(raw, rel).replace(path.name, escape_name(path.name))
+    return safe_text(message)
+
+
 def _safe_error(message: str, path: Path, rel: str) -> str:
     """A pipeline error message with the absolute path replaced by the relative one."""
-    message = out.one_line(str(message).replace(str(path), rel))
+    message = out.one_line(_safe_message(message, path, rel))
     return message if rel in message else f"{rel}: {message}"
 
 
-def _extract(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Ledger) -> None:
+def _extract(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Ledger,
+             stop: _StopFlag | None = None) -> None:
     """Read, de-identify and segment one file into o.result or o.error."""
     if ledger.crashes(o.file, o.sha256) >= MAX_CRASHES:
         o.error = (f"{o.file}: pathx died {MAX_CRASHES} times while reading this file (out of memory, a parser "
@@ -381,11 +473,27 @@ def _extract(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Led
         return
     ledger.mark_inflight(o.file, o.sha256)
     _kill_point("extract")
+    stop = stop if stop is not None else _StopFlag()  # (a _StopFlag is falsy until a signal came)
     try:
-        res = extract_file(o.path, root, engine, options)
+        with stop.file():
+            res = extract_file(o.path, root, engine, options)
+    except _StopNow:  # SIGINT/SIGTERM while reading: leave this file to the next run
+        ledger.clear_inflight(o.file)
+        o.skip_reason = "interrupted while being read; will be processed next run"
+        return
+    except _FileTimeout:
+        o.error = (f"{o.file}: reading took longer than the per-file budget of {stop.file_timeout:g} s "
+                   "(--file-timeout); skipped until the file changes")
+        o.fault = "file"
+        res = None
+    except RuleFileError as err:  # rules missing or broken (PATHX_RULES_DIR on an unmounted disk)
+        _environment(o, f"rule files unusable ({safe_text(out.one_line(str(err)))})")
+        res = None
+    except EnvironmentFault as err:
+        _environment(o, safe_text(out.one_line(str(err))))
+        res = None
     except OSError as err:  # the file vanished or became unreadable after it was hashed
-        o.error = f"{o.file}: {_os_cause(err)}"
-        o.sha256 = None  # retried next run
+        _fail_os(o, err)
         res = None
     except (MemoryError, RecursionError) as err:
         o.error = f"{o.file}: file too complex to read ({type(err).__name__})"
@@ -396,9 +504,14 @@ def _extract(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Led
     ledger.clear_inflight(o.file)
     if res is not None:
         res.file = o.file
+        res.warnings = [_safe_message(w, o.path, o.file) for w in res.warnings]
         o.result = res
         if res.error:
             o.error = _safe_error(res.error, o.path, o.file)
+            o.fault = res.fault or "file"
+            if o.fault == "environment":
+                o.error += "; retried on the next run"
+                o.sha256 = None
         elif not res.units:
             o.error = f"{o.file}: no report text found"
     # The content must not have changed while it was read, or the recorded hash would lie.
@@ -427,6 +540,8 @@ def _predict(batch: list[Outcome], predictor) -> None:
             groups.append(preds[i : i + len(o.result.units)])
             i += len(o.result.units)
         per_file = list(zip(todo, groups))
+    except EnvironmentFault:
+        raise  # the model cannot be loaded: no file can be predicted, the run stops (exit 5)
     except Exception:
         per_file = [(o, None) for o in todo]  # retry file by file to find the one that fails
     elapsed = (time.perf_counter() - started) / max(len(todo), 1)
@@ -438,9 +553,12 @@ def _predict(batch: list[Outcome], predictor) -> None:
             o.rows = [
                 out.prediction_row(o.file, u.specimen, p, predictor.name) for u, p in zip(o.result.units, group)
             ]
+        except EnvironmentFault:
+            raise
         except Exception as err:
             o.error = f"{o.file}: prediction failed ({type(err).__name__})"
             o.sha256 = None  # not the file's fault: retried next run
+            o.fault = "environment"
             o.rows = []
         o.predict_seconds = elapsed + (time.perf_counter() - t0)
 
@@ -491,9 +609,116 @@ def _usage(message: str, console) -> RunSummary:
     return summary
 
 
+def _fatal(code: int, message: str, console, summary: RunSummary | None = None) -> RunSummary:
+    """A run that cannot go on: one line `pathx: error: ...` (printed even with --quiet), code 5 or 6."""
+    message = safe_text(out.one_line(message, limit=600))
+    summary = summary or RunSummary(exit_code=code)
+    summary.exit_code, summary.message = code, message
+    _print_direct(f"pathx: error: {message}", console)
+    return summary
+
+
 def _print_direct(text: str, console) -> None:
     stream = console.file if console is not None else sys.stderr
     print(text, file=stream, flush=True)
+
+
+def _os_problem(err: OSError, what: str) -> str:
+    """`what` failed: the OS cause and the path, plus what to do; no report text is involved."""
+    where = f" {safe_text(str(err.filename))}" if err.filename else ""
+    cause = err.strerror or type(err).__name__
+    hint = ""
+    if isinstance(err, PermissionError) and err.filename:
+        try:
+            owner = os.stat(err.filename).st_uid
+            hint = (f"; it belongs to uid {owner}, pathx runs as uid {os.getuid()}: give the output folder and its"
+                    " .<output>.* files to the user that runs pathx (chown, see docs/cron.md)")
+        except OSError:
+            hint = "; check the folder's owner and permissions (docs/cron.md)"
+    elif err.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "; free space on that disk and rerun (nothing committed is lost)"
+    elif err.errno == errno.EROFS:
+        hint = "; the file system is read-only"
+    return f"{what}:{where}: {cause}{hint}"
+
+
+def _open_audit(audit_path, run_id: str, output: Path) -> tuple[AuditLog, str | None]:
+    """The run's audit log and a note when it had to fall back from the user log directory.
+
+    An explicit --audit or PATHX_LOG_DIR that cannot be written is an error; the platform default
+    (under HOME) that cannot be written (HOME unset, read-only, or another user's) falls back to
+    `.pathx-log/` beside the output, and the note says how to choose a place.
+    """
+    if audit_path is not None:
+        return AuditLog(audit_path, run_id), None
+    if os.environ.get("PATHX_LOG_DIR"):
+        try:
+            return AuditLog(default_audit_path(run_id), run_id), None
+        except OSError as err:
+            raise EnvironmentFault(_os_problem(err, "cannot write the audit log in PATHX_LOG_DIR")
+                                   + "; point PATHX_LOG_DIR at a writable folder") from None
+    default = default_audit_path(run_id)
+    try:
+        return AuditLog(default, run_id), None
+    except OSError as err:
+        fallback = output.parent / ".pathx-log" / default.name
+        note = (f"audit log: cannot write {safe_text(str(default.parent))} ({err.strerror or type(err).__name__}; HOME "
+                f"unset or not writable?); writing {safe_text(str(fallback))} instead; set PATHX_LOG_DIR to choose")
+        try:
+            return AuditLog(fallback, run_id), note
+        except OSError:
+            raise EnvironmentFault(_os_problem(err, "cannot write the audit log")
+                                   + "; set PATHX_LOG_DIR to a writable folder or pass --audit FILE") from None
+
+
+def _open_ledger(ledger_path: Path, output: Path, fmt: str, rebuild: bool, console) -> tuple[Ledger, str | None]:
+    """Open the ledger; a damaged one is an error naming the recovery, or is rebuilt with rebuild=True."""
+    try:
+        return Ledger.open(ledger_path), None
+    except sqlite3.DatabaseError as err:
+        words = str(err).lower()
+        if isinstance(err, sqlite3.OperationalError) and not ("malformed" in words or "not a database" in words):
+            raise  # read-only, not creatable, disk full: reported as an environment fault
+        if not rebuild:
+            raise LedgerDamaged(
+                f"the ledger {ledger_path} is damaged (sqlite: {type(err).__name__}); rerun with --rebuild-ledger: it "
+                f"moves the damaged file aside, keeps the rows {output.name} shows and reads every present file "
+                "again") from None
+    aside = ledger_path.with_name(f"{ledger_path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{ledger_path}{suffix}")
+        if part.exists():
+            os.replace(part, Path(f"{aside}{suffix}"))
+    ledger = Ledger.open(ledger_path)
+    kept = rebuild_from_output(ledger, output, fmt)
+    return ledger, f"ledger rebuilt from {output.name} ({kept} row(s) kept); the damaged one is {aside.name}"
+
+
+class LedgerDamaged(Exception):
+    """The ledger cannot be read (exit 6)."""
+
+
+def rebuild_from_output(ledger: Ledger, output: Path, fmt: str) -> int:
+    """Fill a new ledger with the rows the output file shows, marked to be processed again.
+
+    Rows are recorded with no content hash and an empty version key, so every file still in
+    the input is read again and its rows replaced; rows of files that are gone stay.
+    """
+    if not output.exists() or output.stat().st_size == 0:
+        return 0
+    by_file: dict[str, list[dict]] = {}
+    for row in out.read_rows(output):
+        if fmt == "csv":  # CSV holds strings: back to the row types
+            row = {k: (None if v == "" else v) for k, v in row.items()}
+            for k, v in row.items():
+                if k.endswith("_confidence") and v is not None:
+                    row[k] = float(v)
+            row["needs_review"] = row.get("needs_review") == "true"
+        by_file.setdefault(row["file"], []).append(row)
+    records = [Record(f, None, "error" if any(r.get("status") == "error" for r in rows) else "ok", rows)
+               for f, rows in by_file.items()]
+    ledger.record(records, "", "rebuild")
+    return sum(len(r.rows) for r in records)
 
 
 def run_folder(
@@ -509,8 +734,16 @@ def run_folder(
     batch_seconds: float = BATCH_SECONDS,
     flush_seconds: float = 30.0,
     console=None,
+    rebuild_ledger: bool = False,
+    file_timeout: float = FILE_TIMEOUT,
+    input_errors: list[tuple[str, str]] | None = None,
 ) -> RunSummary:
-    """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc."""
+    """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc.
+
+    `predictor` may load its model lazily (on its first predict): the lock, the output checks and
+    the unchanged-file pass all happen before that. `input_errors` are (key, message) pairs for
+    inputs that are not files (bad JSONL records, pipeline.reports_folder): each gets an error row.
+    """
     t_start = time.monotonic()
     options = options or IngestOptions()
     input_dir, output = Path(input_dir), Path(output)
@@ -522,66 +755,117 @@ def run_folder(
         return _usage(f"{input_dir}: input folder does not exist", console)
     if batch_size < 1:
         return _usage("batch size must be at least 1", console)
-    output.parent.mkdir(parents=True, exist_ok=True)
     ledger_path = ledger_path_for(output)
-    if output.exists() and output.stat().st_size > 0 and not ledger_path.exists():
-        return _usage(
-            f"{output} exists but was not written by pathx run (no ledger {ledger_path.name} beside it); "
-            "move it away or choose another output", console)
-
-    lock = RunLock(output)
-    if not lock.acquire():
-        message = f"another pathx run is writing {output} (lock {lock.path} held by {lock.holder()}); exiting"
-        _print_direct(f"pathx run: {message}", console)
-        return RunSummary(exit_code=EXIT_LOCKED, message=message, output=output)
-
-    run_id = uuid.uuid4().hex
-    stop = _StopFlag()
-    ledger = Ledger.open(ledger_path)
-    audit = AuditLog(audit_path or default_audit_path(run_id), run_id)
-    summary = RunSummary(exit_code=EXIT_OK, run_id=run_id, output=output, ledger=ledger_path, audit=audit.path)
-    report = _make_progress(progress, console)
     try:
-        stop.install()
-        out.remove_stale_temps(output)
-        # A kill between a ledger commit and the rename leaves the output one commit behind.
-        if ledger.written_generation != ledger.generation or not output.exists():
-            materialise(ledger, output, fmt)
+        if output.exists() and output.stat().st_size > 0 and not ledger_path.exists():
+            return _usage(
+                f"{output} exists but was not written by pathx run (no ledger {ledger_path.name} beside it); "
+                "move it away or choose another output", console)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        lock = RunLock(output)
+        if not lock.acquire():
+            message = f"another pathx run is writing {output} (lock {lock.path} held by {lock.holder()}); exiting"
+            _print_direct(f"pathx run: {message}", console)
+            return RunSummary(exit_code=EXIT_LOCKED, message=message, output=output)
+    except OSError as err:
+        return _fatal(EXIT_ENVIRONMENT, _os_problem(err, "cannot use the output folder"), console)
 
-        engine = getattr(predictor, "engine", None)
-        version = version_key(predictor, options)
-        root = input_dir if input_dir.is_dir() else input_dir.parent
-        audit.write(
-            "start", pathx_version=pathx.__version__, predictor=predictor.name,
-            predictor_version=predictor.version, rules_version=getattr(engine, "version", None),
-            host=socket.gethostname(), pid=os.getpid(), input=str(input_dir.resolve()),
-            output=str(output.resolve()), ledger=str(ledger_path), version_key=version,
-            options={**dataclasses.asdict(options), "reprocess": reprocess, "batch_size": batch_size,
-                     "batch_seconds": batch_seconds, "format": fmt},
-        )
-        ctx = _RunContext(root, engine, predictor, options, version, run_id, ledger, audit, report,
-                          summary, stop, output, fmt, flush_seconds, time.monotonic())
-        present: set[str] = set()
-        try:
-            paths = discover(input_dir)
-            summary.files_seen = len(paths)
-            present = {_relative(p, root) for p in paths}
-            _process(ctx, paths, reprocess, batch_size, batch_seconds)
-            summary.interrupted = bool(stop)
-            if input_dir.is_dir() and not summary.interrupted:
-                _drop_vanished_errors(ctx, present)
-        except KeyboardInterrupt:  # a second Ctrl-C: stop now; the ledger rolled back what was open
-            summary.interrupted = True
-        if ledger.written_generation != ledger.generation:
-            materialise(ledger, output, fmt)
-        _finish(ctx, present, t_start)
-        return summary
+    summary = RunSummary(exit_code=EXIT_OK, output=output, ledger=ledger_path)
+    ledger = audit = None
+    report = _Progress()
+    stop = _StopFlag(file_timeout)
+    try:
+        ledger, note = _open_ledger(ledger_path, output, fmt, rebuild_ledger, console)
+        if note:
+            _print_direct(f"pathx run: {note}", console)
+        summary.run_id = run_id = uuid.uuid4().hex
+        audit, audit_note = _open_audit(audit_path, run_id, output)
+        summary.audit = audit.path
+        if audit_note and progress != "quiet":
+            _print_direct(f"pathx run: {audit_note}", console)
+        report = _make_progress(progress, console)
+        return _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_size, batch_seconds,
+                           flush_seconds, summary, ledger, audit, report, stop, audit_note, t_start, console,
+                           input_errors or [])
+    except LedgerDamaged as err:
+        report.close()
+        return _fatal(EXIT_LEDGER, str(err), console, summary)
+    except EnvironmentFault as err:
+        report.close()
+        return _fatal(EXIT_ENVIRONMENT, str(err), console, summary)
+    except OSError as err:
+        report.close()
+        return _fatal(EXIT_ENVIRONMENT, _os_problem(err, "cannot write the run's files"), console, summary)
+    except sqlite3.Error as err:  # disk full or read-only while committing; the transaction rolled back
+        report.close()
+        cause = " ".join(str(err).split())[:200]  # sqlite's own words; they never hold report text
+        if "malformed" in cause or "not a database" in cause:
+            return _fatal(EXIT_LEDGER, f"the ledger {ledger_path} is damaged ({cause}); rerun with --rebuild-ledger",
+                          console, summary)
+        return _fatal(EXIT_ENVIRONMENT, f"the ledger {ledger_path} cannot be written ({cause}); "
+                      "free space or fix its permissions and rerun (nothing committed is lost)", console, summary)
     finally:
         report.close()
         stop.restore()
-        audit.close()
-        ledger.close()
+        if audit is not None and summary.exit_code in (EXIT_LEDGER, EXIT_ENVIRONMENT) and not summary.environment_error:
+            try:  # a fatal fault mid-run: the audit log still says how the run ended
+                audit.write("end", exit_code=summary.exit_code, error=summary.message,
+                            seconds=round(time.monotonic() - t_start, 3))
+            except (OSError, ValueError):
+                pass
+        for closing in (audit, ledger):
+            if closing is not None:
+                try:
+                    closing.close()
+                except (OSError, sqlite3.Error):
+                    pass
         lock.release()
+
+
+def _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_size, batch_seconds, flush_seconds,
+                summary, ledger, audit, report, stop, audit_note, t_start, console, input_errors) -> RunSummary:
+    """The run itself, under the lock, with the ledger and audit log open."""
+    stop.install()
+    out.remove_stale_temps(output)
+    # A kill between a ledger commit and the rename leaves the output one commit behind.
+    if ledger.written_generation != ledger.generation or not output.exists():
+        materialise(ledger, output, fmt)
+
+    version = version_key(predictor, options)
+    root = input_dir if input_dir.is_dir() else input_dir.parent
+    audit.write(
+        "start", pathx_version=pathx.__version__, predictor=predictor.name,
+        predictor_version=predictor.version, rules_version=_rules_version(predictor),
+        host=socket.gethostname(), pid=os.getpid(), input=str(input_dir.resolve()),
+        output=str(output.resolve()), ledger=str(summary.ledger), version_key=version,
+        options={**dataclasses.asdict(options), "reprocess": reprocess, "batch_size": batch_size,
+                 "batch_seconds": batch_seconds, "format": fmt},
+        audit_fallback=audit_note,
+    )
+    ctx = _RunContext(root, predictor, options, version, summary.run_id, ledger, audit, report,
+                      summary, stop, output, fmt, flush_seconds, time.monotonic())
+    present: set[str] = set()
+    try:
+        unlisted: list[tuple[Path, OSError]] = []
+        paths = discover(input_dir, unlisted)
+        # Inputs that are not report files still get a row each: a folder that cannot be listed
+        # (its reports would be missing without a word) and a JSONL record that cannot be used.
+        extra = [_unlisted_outcome(folder, err, root) for folder, err in unlisted]
+        extra += [Outcome(path=input_dir, file=key, error=message, fault="file") for key, message in input_errors]
+        summary.files_seen = len(paths) + len(extra)
+        present = {_relative(p, root) for p in paths} | {o.file for o in extra}
+        _process(ctx, paths, reprocess, batch_size, batch_seconds, extra)
+        summary.interrupted = bool(stop)
+        if input_dir.is_dir() and not summary.interrupted and not summary.environment_error:
+            _drop_vanished_errors(ctx, present)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop now; the ledger rolled back what was open
+        summary.interrupted = True
+    if ledger.written_generation != ledger.generation:
+        materialise(ledger, output, fmt)
+    _finish(ctx, present, t_start)
+    if summary.environment_error and type(report) is _Progress:  # --quiet still says why it stopped
+        _print_direct(f"pathx: error: {summary.environment_error}", console)
+    return summary
 
 
 @dataclass
@@ -589,7 +873,6 @@ class _RunContext:
     """What the stages of one run share."""
 
     root: Path
-    engine: object
     predictor: object
     options: IngestOptions
     version: str
@@ -605,15 +888,33 @@ class _RunContext:
     last_flush: float
 
 
+def _rules_version(predictor) -> str | None:
+    """The rule-set version for the audit log, without compiling a lazy bundle's rules."""
+    if hasattr(predictor, "rules_version"):
+        return predictor.rules_version
+    return getattr(getattr(predictor, "engine", None), "version", None)
+
+
 def _relative(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    """The `file` key: path relative to the input folder, escaped (names.escape_name)."""
+    return escape_name(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name)
+
+
+def _unlisted_outcome(folder: Path, err: OSError, root: Path) -> Outcome:
+    """An error row for a folder whose reports could not be listed (retried every run)."""
+    rel = _relative(folder, root) if folder != root else "."
+    o = Outcome(path=folder, file=f"{rel}/")
+    cause = "permission denied" if isinstance(err, PermissionError) else (err.strerror or type(err).__name__)
+    o.error = f"{o.file}: cannot list this folder ({cause}); the reports in it were not read"
+    o.fault = "environment" if isinstance(err, PermissionError) else "file"
+    return o
 
 
 def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: int,
-             batch_seconds: float) -> None:
+             batch_seconds: float, extra: list[Outcome] = ()) -> None:
     summary = ctx.summary
     # Cheap pass first (stat, hash only when the stat changed) so the progress total is real work.
-    todo: list[Outcome] = []
+    todo: list[Outcome] = list(extra)
     for path in paths:
         o = _prepare(path, _relative(path, ctx.root), ctx.ledger, ctx.version, reprocess)
         if o.skip_reason == "unchanged":
@@ -625,19 +926,45 @@ def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: i
     # A batch closes at batch_size files or after batch_seconds of reading, whichever comes
     # first: fast text input gets long length-sorted batches, slow OCR input still commits often.
     pending = iter(todo)
-    while not ctx.stop:
+    env_streak = _EnvStreak(min(ENV_STOP_AFTER, len(todo)))
+    while not ctx.stop and not summary.environment_error:
         batch: list[Outcome] = []
         opened = time.monotonic()
         for o in pending:
             if o.status == "ok":
-                _extract(o, ctx.root, ctx.engine, ctx.options, ctx.ledger)
+                # The engine is looked up here, not at start: a lazy bundle compiles its rules on
+                # first use, so a run with nothing to do never pays for it.
+                _extract(o, ctx.root, getattr(ctx.predictor, "engine", None), ctx.options, ctx.ledger, ctx.stop)
             batch.append(o)
-            if len(batch) >= batch_size or ctx.stop or time.monotonic() - opened >= batch_seconds:
+            summary.environment_error = env_streak.see(o)
+            if (len(batch) >= batch_size or ctx.stop or summary.environment_error
+                    or time.monotonic() - opened >= batch_seconds):
                 break  # on a stop: finish the batch with what is read; the rest waits for the next run
         if not batch:
             break
         _predict(batch, ctx.predictor)
         _commit_batch(ctx, batch, interrupted=bool(ctx.stop))
+
+
+class _EnvStreak:
+    """Stop a run whose first files all fail with an environment fault (the rest would too)."""
+
+    def __init__(self, needed: int):
+        self.needed, self.count, self.broken = needed, 0, False
+
+    def see(self, o: Outcome) -> str | None:
+        if self.broken or o.skip_reason:
+            return None
+        if o.error is None or o.fault != "environment":
+            self.broken = True  # some file got past the environment: no longer every file
+            return None
+        self.count += 1
+        if self.count < self.needed:
+            return None
+        cause = o.error[len(o.file) + 2:] if o.error.startswith(f"{o.file}: ") else o.error
+        cause = cause.removesuffix("; retried on the next run")
+        return (f"the first {self.count} file(s) all failed for a reason outside them ({cause}); "
+                "stopped early, fix the cause and rerun (these files are retried)")
 
 
 def _commit_batch(ctx: _RunContext, batch: list[Outcome], interrupted: bool) -> None:
@@ -689,7 +1016,9 @@ def _finish(ctx: _RunContext, present: set[str], t_start: float) -> None:
     entries = ctx.ledger.entries()
     summary.errors_in_output = sum(1 for f in present if f in entries and entries[f].status == "error")
     summary.rows = ctx.ledger.row_count()
-    if summary.interrupted:
+    if summary.environment_error:
+        summary.exit_code = EXIT_ENVIRONMENT
+    elif summary.interrupted:
         summary.exit_code = EXIT_INTERRUPTED
     elif summary.errors_in_output or summary.failed:
         summary.exit_code = EXIT_FAILED
@@ -711,6 +1040,7 @@ def _audit_file(audit: AuditLog, o: Outcome) -> None:
     r = o.result
     audit.write(
         "file", file=o.file, sha256=o.sha256, status="error" if o.error else "ok", error=o.error,
+        fault=o.fault if o.error else None,
         method=r.method if r else None, pages=r.pages if r else 0,
         specimens=len(o.rows), warnings=list(r.warnings) if r else [],
         seconds={"read": round(r.seconds, 4) if r else 0.0, "predict": round(o.predict_seconds, 4)},
@@ -728,5 +1058,7 @@ def _summary_message(s: RunSummary, stop: _StopFlag) -> str:
     if s.interrupted:
         by = signal.Signals(stop.signum).name if stop else "a second Ctrl-C"
         parts.append(f"interrupted by {by}; rerun to continue")
+    if s.environment_error:
+        parts.insert(0, f"error: {s.environment_error}")
     parts.append(f"audit {s.audit}")
     return "; ".join(parts) + f"; exit {s.exit_code}"

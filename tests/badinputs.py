@@ -55,6 +55,30 @@ def bomb_pdf(path: Path, expanded_mb: int = 100) -> Path:
     return path
 
 
+def many_streams_bomb_pdf(path: Path, streams: int = 150, expanded_mb: int = 30) -> Path:
+    """One page drawing `streams` content streams of `expanded_mb` MB each, every one under the
+    per-stream cap: 150 x 30 MB = 4.5 GB inflated from a ~4.6 MB file."""
+    comp = zlib.compressobj(9)
+    chunk = b" " * (1 << 20)
+    data = b"".join(comp.compress(chunk) for _ in range(expanded_mb)) + comp.flush()
+    stream = f"<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode() + data + b"\nendstream"
+    refs = " ".join(f"{4 + i} 0 R" for i in range(streams)).encode()
+    path.write_bytes(_raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [" + refs + b"] >>",
+        *([stream] * streams),
+    ]))
+    return path
+
+
+def one_line_text(path: Path, report: str, size: int = 5_000_000) -> Path:
+    """A report repeated on one line up to `size` characters (de-identification and hints are slow on it)."""
+    line = " ".join(report.split("\n")) + " "
+    path.write_text((line * (size // len(line) + 1))[:size], encoding="utf-8")
+    return path
+
+
 def many_pages_pdf(path: Path, pages: int = 1000) -> Path:
     """A 1,000-page PDF (all pages share one small content stream, so the file stays small)."""
     kids = " ".join(f"{4 + i} 0 R" for i in range(pages)).encode()
@@ -123,6 +147,9 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     # 6 decompression bomb: 100 KB that inflates to 100 MB.
     bomb_pdf(folder / "bomb.pdf")
     expect["bomb.pdf"] = Expect("error", "decompression bomb")
+    # 6b the same bomb split into 150 streams of 30 MB, each under the per-stream cap.
+    many_streams_bomb_pdf(folder / "bomb_streams.pdf")
+    expect["bomb_streams.pdf"] = Expect("error", "in total")
     # 7 1,000-page PDF (over the 200-page limit).
     many_pages_pdf(folder / "thousand_pages.pdf")
     expect["thousand_pages.pdf"] = Expect("error", "1000 pages")
@@ -172,4 +199,76 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     # 20 a file removed mid-run: the test's predictor deletes it while an earlier batch runs.
     (folder / "zz_vanishes.txt").write_text(report)
     expect["zz_vanishes.txt"] = Expect("error", "disappeared")
+
+    # File names: processed like any report, the name escaped reversibly (pathx.names) in the
+    # output, ledger, audit log and console.
+    raw = os.fsencode(folder)
+    # 21 a Latin-1 name that is not UTF-8 (from an SMB share or a zip), 22 such a folder.
+    with open(os.path.join(raw, b"M\xfcller.txt"), "wb") as fh:
+        fh.write(report.encode())
+    expect["M\\xfcller.txt"] = Expect("ok")
+    os.mkdir(os.path.join(raw, b"d\xe9p\xf4t"))
+    with open(os.path.join(raw, b"d\xe9p\xf4t", b"r.txt"), "wb") as fh:
+        fh.write(report.encode())
+    expect["d\\xe9p\\xf4t/r.txt"] = Expect("ok")
+    # 23 newline and a terminal escape in a name (would forge console lines, recolour the terminal).
+    (folder / "evil\n\x1b[31mred.txt").write_text(report)
+    expect["evil\\x0a\\x1b[31mred.txt"] = Expect("ok")
+    # 24 a spreadsheet formula as a name (CSV injection): the cell is neutralised, read back as is.
+    (folder / "=HYPERLINK(1+1).txt").write_text(report)
+    expect["=HYPERLINK(1+1).txt"] = Expect("ok")
+    # 24b a 5 MB one-line text (a dump with its newlines lost): reading it is slow, past the
+    # per-file budget the test sets (--file-timeout); an error row, the run goes on.
+    one_line_text(folder / "one_line_5mb.txt", report)
+    expect["one_line_5mb.txt"] = Expect("error", "per-file budget")
+    # 27 text that is not a pathology report: no stage may come out of it.
+    (folder / "hello.txt").write_text("hello\n")
+    expect["hello.txt"] = Expect("error", "not a breast pathology report")
+    (folder / "shadow.txt").write_text("root:$6$Qx9v$0mS0nAQ1bYw2:19700:0:99999:7:::\n"
+                                       "daemon:*:19700:0:99999:7:::\nnobody:*:19700:0:99999:7:::\n")
+    expect["shadow.txt"] = Expect("error", "not a breast pathology report")
+    (folder / "minutes.txt").write_text("Minutes of the staff meeting. The T1 line to the annex is down; "
+                                        "the N2 printer needs toner. Next meeting on Monday.\n")
+    expect["minutes.txt"] = Expect("error", "not a breast pathology report")
+    # 28 a report PDF saved with a .txt name (the bytes of a PDF, not its text).
+    write_text_pdf(folder / "pdf_bytes.txt", report)
+    expect["pdf_bytes.txt"] = Expect("error", "a PDF saved with a .txt name")
+    # 25 a hidden folder (like `.hidden.txt`, not read: no row).
+    (folder / ".hiddendir").mkdir()
+    (folder / ".hiddendir" / "x.txt").write_text(report)
+    # 26 a sub-folder that cannot be listed: an error row for the folder, not silence.
+    if os.geteuid() == 0:
+        not_built["locked/"] = ("tests run as root, which lists any folder (test_run.py simulates it: "
+                                "test_unlistable_folder_gets_an_error_row)")
+    else:
+        (folder / "locked").mkdir()
+        (folder / "locked" / "r.txt").write_text(report)
+        (folder / "locked").chmod(0)
+        expect["locked/"] = Expect("error", "cannot list this folder")
     return expect, not_built
+
+
+def build_jsonl(path: Path, report: str) -> dict[str, Expect]:
+    """A JSONL of reports ({"id", "text"} per line) with hostile ids; {output file key: Expect}.
+
+    Every record gets a row: good ones `<id>.txt`, rejected ones `<id> (line N)` with an error.
+    """
+    import json
+
+    records = [
+        ("a1", report, "a1.txt", Expect("ok")),
+        ("a1", report.replace("Positive", "Negative"), "a1 (line 2)", Expect("error", "duplicate id")),
+        (".hidden", report, ".hidden (line 3)", Expect("error", "starts with '.'")),
+        ("../../etc/passwd", report, "../../etc/passwd (line 4)", Expect("error", "looks like a path")),
+        ("a/b", report, "a/b (line 5)", Expect("error", "looks like a path")),
+        ("a b", report, "a_b.txt", Expect("ok")),
+        ("a_b", report, "a_b (line 7)", Expect("error", "duplicate id")),  # the same file name as line 6
+        (17, report, "17.txt", Expect("ok")),
+        ("", report, " (line 9)", Expect("error", "empty id")),
+        ("t", ["not", "text"], "t (line 10)", Expect("error", "'text' must be a string")),
+    ]
+    with path.open("w", encoding="utf-8") as fh:
+        for rid, text, _, _ in records:
+            fh.write(json.dumps({"id": rid, "text": text}) + "\n")
+    return {key: exp for _, _, key, exp in records}
+

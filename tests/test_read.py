@@ -447,3 +447,13 @@ def test_ascii_fast_path_of_the_control_character_share_matches_the_definition()
     for text in samples:
         assert text.isascii()
         assert _control_share(text) == pytest.approx(by_definition(text)), repr(text)
+
+
+def test_not_a_report_check_has_one_small_vocabulary():
+    from pathx.reportcheck import MIN_TERMS, VOCABULARY, not_a_report
+
+    assert MIN_TERMS == 2 and len(VOCABULARY) < 80
+    assert not_a_report("LEFT BREAST, CORE BIOPSY: benign breast tissue.") is None
+    assert not_a_report("Invasive ductal carcinoma. ER positive, HER2 negative.") is None
+    for text in ("hello", "root:$6$x:19700:0:99999:7:::", "Meeting: the T1 line and the N2 printer."):
+        assert not_a_report(text).startswith("not a breast pathology report")

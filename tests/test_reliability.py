@@ -7,6 +7,7 @@ exact point so each crash window is hit deterministically.
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -192,6 +193,9 @@ def test_sigterm_finishes_batch_flushes_and_exits_4(tmp_path, corpus, sig):
 # ---------------------------------------------------------------------------------- bad input
 
 
+BUDGET = 10.0  # per-file seconds in the bad-input run (the 5 MB one-line text alone takes > 60 s)
+
+
 def test_bad_input_corpus_each_kind_errors_or_is_skipped_and_run_completes(tmp_path):
     inp, out, audit = tmp_path / "in", tmp_path / "out.csv", tmp_path / "audit.jsonl"
     expect, not_built = badinputs.build(inp, report_text(3))
@@ -201,9 +205,12 @@ def test_bad_input_corpus_each_kind_errors_or_is_skipped_and_run_completes(tmp_p
         if call == 1:
             (inp / "zz_vanishes.txt").unlink()
 
+    t0 = time.monotonic()
     s = run_folder(inp, out, TinyPredictor(on_predict=vanish), options=IngestOptions(ocr="off"),
-                   batch_size=3, audit_path=audit, progress="quiet")
+                   batch_size=3, audit_path=audit, progress="quiet", file_timeout=BUDGET)
+    seconds = time.monotonic() - t0
     assert s.exit_code == EXIT_FAILED
+    assert seconds < 180, seconds  # the whole hostile folder, the slow one-line file included
     rows = _complete_rows(out)
     by_file = {r["file"]: r for r in rows}
     recs = audit_records(audit)
@@ -222,13 +229,31 @@ def test_bad_input_corpus_each_kind_errors_or_is_skipped_and_run_completes(tmp_p
     # Nothing of the files' content reaches an error message or the audit log.
     everything = out.read_text() + audit.read_text()
     assert badinputs.SECRET not in everything and "Featherstonehaugh" not in everything
+    # The good reports among them give exactly the rows a clean run of the same report gives.
+    clean_in, clean_out = tmp_path / "clean", tmp_path / "clean.csv"
+    clean_in.mkdir()
+    (clean_in / "r.txt").write_text(report_text(3))
+    assert run_folder(clean_in, clean_out, TinyPredictor(), options=IngestOptions(ocr="off"),
+                      progress="quiet").exit_code == EXIT_OK
+    (clean,) = [{k: v for k, v in r.items() if k != "file"} for r in read_rows(clean_out)]
+    good = [n for n, e in expect.items() if e.status == "ok" and n != "windows1252.txt"]
+    assert len(good) >= 6
+    for name in good:
+        assert {k: v for k, v in by_file[name].items() if k != "file"} == clean, name
+    # Names are escaped the same way everywhere: console, audit, ledger; the CSV cell of a
+    # formula name is neutralised.
+    assert "'=HYPERLINK(1+1).txt" in out.read_text() and "\x1b" not in out.read_text()
+    ledger_files = {f for (f,) in sqlite3.connect(ledger_path_for(out)).execute("SELECT file FROM files")}
+    assert {"M\\xfcller.txt", "d\\xe9p\\xf4t/r.txt"} <= ledger_files
     files = {r["file"]: r for r in recs if r["event"] == "file"}
+    assert files["M\\xfcller.txt"]["status"] == "ok"
     assert any("not UTF-8" in w for w in files["windows1252.txt"]["warnings"])
     assert recs[-1]["event"] == "end" and recs[-1]["exit_code"] == EXIT_FAILED
 
     # Second run: hashable failures are not retried, unreadable ones are; the vanished file's
     # error row goes; still one row per file and exit 3.
-    s2 = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="off"), batch_size=3, progress="quiet")
+    s2 = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="off"), batch_size=3, progress="quiet",
+                    file_timeout=BUDGET)
     assert s2.exit_code == EXIT_FAILED and s2.dropped == 1
     rows2 = {r["file"]: r for r in _complete_rows(out)}
     assert set(rows2) == set(by_file) - {"zz_vanishes.txt"}
@@ -332,3 +357,101 @@ def test_run_with_network_blocked(tmp_path):
                             "os.environ['TRANSFORMERS_OFFLINE'])"], env=run_env(tmp_path, HF_HUB_OFFLINE="0"),
                            capture_output=True, text=True)
     assert check.stdout.split() == ["1", "1"]
+
+
+# ---------------------------------------------------------------------------------- fault kinds
+
+
+def test_missing_ocr_engine_is_an_environment_fault_retried_next_run(tmp_path, monkeypatch):
+    """OCR engine missing from cron's PATH: an error row now, read again once it is installed."""
+    inp, out, audit = tmp_path / "in", tmp_path / "out.csv", tmp_path / "audit.jsonl"
+    write_reports(inp, 1)
+    write_scanned_pdf(inp / "scan.pdf", report_text(4), dpi=150)
+    (tmp_path / "bin").mkdir()
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    s = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="tesseract"), progress="quiet",
+                   audit_path=audit)
+    assert s.exit_code == EXIT_FAILED
+    row = {r["file"]: r for r in read_rows(out)}["scan.pdf"]
+    assert "not installed" in row["error"] and row["error"].endswith("retried on the next run")
+    rec = [r for r in audit_records(audit) if r["event"] == "file" and r["file"] == "scan.pdf"]
+    assert rec[0]["fault"] == "environment" and rec[0]["sha256"] is None
+    monkeypatch.setenv("PATH", path)
+    s2 = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="tesseract"), progress="quiet")
+    assert (s2.processed, s2.exit_code) == (1, EXIT_OK)
+    assert {r["file"]: r for r in read_rows(out)}["scan.pdf"]["er"] == "Positive"
+
+
+def test_a_fault_that_hits_every_file_stops_the_run_with_exit_5(tmp_path, monkeypatch):
+    """PATHX_RULES_DIR on an unmounted disk: one clear line, exit 5; nothing cached, all retried."""
+    from rich.console import Console
+
+    from pathx.run import ENV_STOP_AFTER, EXIT_ENVIRONMENT
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, ENV_STOP_AFTER + 3)
+    monkeypatch.setenv("PATHX_RULES_DIR", str(tmp_path / "unmounted"))
+    buf = io.StringIO()
+    s = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="off"), batch_size=2, progress="quiet",
+                   console=Console(file=buf))
+    assert s.exit_code == EXIT_ENVIRONMENT and s.processed == ENV_STOP_AFTER
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"pathx: error: the first {ENV_STOP_AFTER} file(s) all failed")
+    assert "rule files" in lines[0] and "unmounted" in lines[0]
+    cli = _pathx_cli_run(inp, tmp_path / "cli.csv", tmp_path, "--engine", "rules", "--quiet",
+                         env_extra={"PATHX_RULES_DIR": str(tmp_path / "unmounted")})
+    assert cli.returncode == EXIT_ENVIRONMENT and cli.stderr.startswith("pathx: error: rule files unusable")
+    assert len(cli.stderr.splitlines()) == 1
+    monkeypatch.delenv("PATHX_RULES_DIR")
+    s2 = run_folder(inp, out, TinyPredictor(), options=IngestOptions(ocr="off"), progress="quiet")
+    assert (s2.exit_code, s2.processed) == (EXIT_OK, ENV_STOP_AFTER + 3)
+
+
+def test_pdf_bomb_split_into_many_streams_stays_small(tmp_path):
+    """150 streams of 30 MB (each under the per-stream cap): an error, and well under 1 GB of memory."""
+    bomb = badinputs.many_streams_bomb_pdf(tmp_path / "bomb.pdf")
+    code = ("import resource, sys; from pathx.read import read_report; from pathx.errors import ReportError\n"
+            "try:\n    read_report(sys.argv[1], ocr='off'); print('READ')\n"
+            "except ReportError as err:\n    print('ERROR', err)\n"
+            "print('RSS_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code, str(bomb)], env=run_env(tmp_path), capture_output=True,
+                          text=True, timeout=300)
+    seconds = time.monotonic() - t0
+    assert "ERROR" in proc.stdout and "in total" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+    rss = int(proc.stdout.split("RSS_MB")[1])
+    print(f"150-stream bomb: {bomb.stat().st_size / 1e6:.1f} MB file, peak RSS {rss} MB, {seconds:.1f} s")
+    assert rss < 1024
+
+
+def test_sigterm_inside_a_slow_file_is_honoured_within_seconds(tmp_path):
+    """cron's `timeout` sends SIGTERM: pathx stops even in the middle of one long file, exit 4."""
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 2)
+    badinputs.one_line_text(inp / "slow.txt", report_text(1))
+    cmd = [sys.executable, "-m", "pathx.cli", "run", str(inp), "-o", str(out), "--engine", "rules",
+           "--file-timeout", "0", "--batch-size", "1"]
+    proc = subprocess.Popen(cmd, env=run_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        def reading_slow():
+            try:
+                con = sqlite3.connect(f"file:{ledger_path_for(out)}?mode=ro", uri=True, timeout=1)
+                return con.execute("SELECT 1 FROM inflight WHERE file='slow.txt'").fetchone() is not None
+            except sqlite3.Error:
+                return False
+        assert _wait_for(reading_slow, timeout=120)
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        seconds = time.monotonic() - t0
+    finally:
+        proc.kill()
+    print(f"SIGTERM inside a file: exit {proc.returncode} after {seconds:.2f} s")
+    assert proc.returncode == EXIT_INTERRUPTED and seconds < 5
+    rows = {r["file"]: r for r in _complete_rows(out)}
+    assert set(rows) == {"r000.txt", "r001.txt"}  # the slow file is left for the next run
+    con = sqlite3.connect(ledger_path_for(out))
+    assert con.execute("SELECT COUNT(*) FROM inflight").fetchone()[0] == 0  # not counted as a crash

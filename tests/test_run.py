@@ -310,3 +310,234 @@ def test_batch_closes_at_its_size_or_its_reading_time(tmp_path):
     assert _run(inp, tmp_path / "b.csv", by_time, batch_size=64, batch_seconds=0).exit_code == EXIT_OK
     assert by_time.calls == 7
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+def test_names_escape_reversibly_and_csv_cells_are_neutralised():
+    from pathx.names import csv_cell, csv_uncell, escape_name, unescape_name
+
+    raw = os.fsdecode(b"d\xe9p/M\xfcller\n\x1b[31m\\x41 \x85 caf\xc3\xa9 \xe2\x80\xa8.txt")
+    shown = escape_name(raw)
+    assert shown.isprintable() and shown.isascii() is False  # "café" stays readable
+    assert shown == "d\\xe9p/M\\xfcller\\x0a\\x1b[31m\\\\x41 \\x85 café \\u2028.txt"
+    assert unescape_name(shown) == raw and os.fsencode(unescape_name(shown)).startswith(b"d\xe9p/M\xfcller")
+    assert escape_name("plain name-1.txt") == "plain name-1.txt"
+    for v in ("=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "'quoted", "ok.txt"):
+        assert csv_uncell(csv_cell(v)) == v
+        assert not csv_cell(v).startswith(("=", "+", "-", "@"))
+
+
+def test_hostile_names_on_the_console_and_through_the_rule_engine(tmp_path):
+    """Non-UTF-8 and control-character names: a row each, escaped on the console too."""
+    import subprocess
+    import sys
+
+    from runkit import run_env
+
+    inp = tmp_path / "in"
+    write_reports(inp, 1)
+    raw = os.fsencode(inp)
+    with open(os.path.join(raw, b"M\xfcller.txt"), "wb") as fh:
+        fh.write(report_text(1).encode())
+    (inp / "x\n[99] ok     forged\x1b[2J.txt").write_bytes(b"")  # an error row, escaped name
+    buf = io.StringIO()
+    s = _run(inp, tmp_path / "out.csv", progress="plain", console=Console(file=buf))
+    assert s.exit_code == EXIT_FAILED
+    console = buf.getvalue()
+    assert "\x1b" not in console and "\\x1b[2J" in console and "M\\xfcller.txt" in console
+    assert not any(line.startswith("[99]") for line in console.splitlines())
+    proc = subprocess.run([sys.executable, "-m", "pathx.cli", "run", str(inp), "-o", str(tmp_path / "r.csv"),
+                           "--engine", "rules"], env=run_env(tmp_path), capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == EXIT_FAILED, proc.stderr[-2000:]
+    rows = {r["file"]: r for r in read_rows(tmp_path / "r.csv")}
+    assert rows["M\\xfcller.txt"]["status"] == "ok" and rows["M\\xfcller.txt"]["er"] == "Positive"
+    ext = subprocess.run([sys.executable, "-m", "pathx.cli", "extract", str(inp), "-o", str(tmp_path / "e.jsonl")],
+                         env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert ext.returncode == EXIT_FAILED and "M\\xfcller.txt: 1 specimen(s)" in ext.stderr and "\x1b" not in ext.stderr
+    assert "M\\xfcller.txt" in {json.loads(line)["file"] for line in (tmp_path / "e.jsonl").read_text().splitlines()}
+
+
+# ------------------------------------------------------------------ fault paths: one line, an exit code
+
+
+def _one_error_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("pathx: error: ") and "Traceback" not in text, text
+    return lines[0]
+
+
+def test_output_folder_faults_are_one_line_exit_5(tmp_path, monkeypatch):
+    import errno
+
+    from pathx import output as output_module
+    from pathx.run import EXIT_ENVIRONMENT
+
+    inp = tmp_path / "in"
+    write_reports(inp, 2)
+    (tmp_path / "a_file").write_text("x")
+    buf = io.StringIO()
+    s = _run(inp, tmp_path / "a_file" / "out.csv", console=Console(file=buf))  # cannot be created
+    assert s.exit_code == EXIT_ENVIRONMENT and "cannot use the output folder" in _one_error_line(buf.getvalue())
+
+    out = tmp_path / "o2" / "out.csv"
+    out.parent.mkdir()
+    (out.parent / ".out.csv.lock").mkdir()  # not a file (root bypasses permissions; this it does not)
+    buf = io.StringIO()
+    assert _run(inp, out, console=Console(file=buf)).exit_code == EXIT_ENVIRONMENT
+    _one_error_line(buf.getvalue())
+
+    def disk_full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "o3" / "out.csv"
+    monkeypatch.setattr(output_module, "write_rows", disk_full)
+    buf = io.StringIO()
+    s = _run(inp, out, console=Console(file=buf))
+    line = _one_error_line(buf.getvalue())
+    assert s.exit_code == EXIT_ENVIRONMENT and "No space left on device" in line and "free space" in line
+    assert not list(out.parent.glob(".pathx-tmp-*"))
+    monkeypatch.undo()
+    monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "logs"))
+    assert _run(inp, out).exit_code == EXIT_OK  # space freed: the next run completes
+
+
+def test_audit_log_falls_back_when_home_is_not_writable(tmp_path, monkeypatch):
+    from pathx.run import EXIT_ENVIRONMENT
+
+    inp, out = tmp_path / "in", tmp_path / "out" / "out.csv"
+    write_reports(inp, 1)
+    (tmp_path / "a_file").write_text("x")
+    monkeypatch.delenv("PATHX_LOG_DIR")
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "a_file" / "home"))  # unusable for root as well
+    buf = io.StringIO()
+    s = _run(inp, out, progress="plain", console=Console(file=buf))
+    assert s.exit_code == EXIT_OK and s.audit.parent == out.parent / ".pathx-log" and s.audit.is_file()
+    assert "set PATHX_LOG_DIR" in buf.getvalue()
+    monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "a_file" / "logs"))  # explicit and unusable: an error
+    buf = io.StringIO()
+    s = _run(inp, out, reprocess=True, console=Console(file=buf))
+    assert s.exit_code == EXIT_ENVIRONMENT and "PATHX_LOG_DIR" in _one_error_line(buf.getvalue())
+
+
+def test_damaged_ledger_names_the_recovery_and_rebuild_keeps_the_rows(tmp_path):
+    import subprocess
+    import sys
+
+    from pathx.run import EXIT_LEDGER
+    from runkit import run_env
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 3)
+    assert _run(inp, out).exit_code == EXIT_OK
+    before = out.read_text()
+    ledger = ledger_path_for(out)
+    ledger.write_bytes(os.urandom(8192))
+    buf = io.StringIO()
+    s = _run(inp, out, console=Console(file=buf))
+    assert s.exit_code == EXIT_LEDGER and "--rebuild-ledger" in _one_error_line(buf.getvalue())
+    assert out.read_text() == before  # nothing touched
+    cli = subprocess.run([sys.executable, "-m", "pathx.cli", "run", str(inp), "-o", str(out), "--engine", "rules"],
+                         env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert cli.returncode == EXIT_LEDGER and "--rebuild-ledger" in _one_error_line(cli.stderr)
+
+    # A removed report keeps its row through the rebuild; present ones are read again.
+    (inp / "r001.txt").unlink()
+    s = _run(inp, out, rebuild_ledger=True)
+    assert s.exit_code == EXIT_OK and s.processed == 2
+    assert out.read_text() == before
+    assert list(tmp_path.glob(".out.csv.ledger.sqlite.damaged-*"))
+    assert _run(inp, out).processed == 0  # the new ledger works incrementally
+
+
+def test_auto_engine_with_a_broken_default_is_an_error_not_a_fallback(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pathx import paths
+    from pathx.cli import main
+    from pathx.errors import EnvironmentFault
+    from pathx.predict import RulesPredictor, make_predictor
+
+    bundles = tmp_path / "bundles"
+    bundles.mkdir()
+    monkeypatch.setattr(paths, "bundles_dir", lambda: bundles)
+    assert isinstance(make_predictor("auto"), RulesPredictor)  # no DEFAULT at all: the rule engine
+    (bundles / "DEFAULT").write_text("gone-1.0.0.safetensors\n")
+    with pytest.raises(EnvironmentFault, match="gone-1.0.0.safetensors"):
+        make_predictor("auto")
+    (bundles / "gone-1.0.0.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    with pytest.raises(EnvironmentFault, match="not a pathx bundle"):
+        make_predictor("auto", lazy=True)
+    inp = tmp_path / "in"
+    write_reports(inp, 1)
+    res = CliRunner().invoke(main, ["run", str(inp), "-o", str(tmp_path / "o.csv"), "--quiet"])
+    assert res.exit_code == 5 and "not a pathx bundle" in _one_error_line(res.output)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_unlistable_folder_gets_an_error_row(tmp_path, monkeypatch):
+    """A sub-folder the service user cannot list: an error row (retried), not exit 0 with reports missing."""
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 2)
+    write_reports(inp / "locked", 1, start=5)
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):  # what chmod 0 does to a non-root user
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    s = _run(inp, out)
+    rows = {r["file"]: r for r in read_rows(out)}
+    assert s.exit_code == EXIT_FAILED and set(rows) == {"r000.txt", "r001.txt", "locked/"}
+    assert rows["locked/"]["error"] == ("locked/: cannot list this folder (permission denied); "
+                                         "the reports in it were not read")
+    monkeypatch.undo()
+    monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "logs"))
+    s2 = _run(inp, out)  # fixed: the folder's reports are read, its error row goes
+    assert s2.exit_code == EXIT_OK and set(r["file"] for r in read_rows(out)) == {"r000.txt", "r001.txt",
+                                                                                   "locked/r005.txt"}
+
+
+def test_jsonl_ids_are_validated_nothing_dropped_or_overwritten(tmp_path):
+    import subprocess
+    import sys
+
+    import badinputs
+    from runkit import run_env
+
+    src, out = tmp_path / "reports.jsonl", tmp_path / "out.csv"
+    expect = badinputs.build_jsonl(src, report_text(2))
+    cmd = [sys.executable, "-m", "pathx.cli", "run", str(src), "-o", str(out), "--engine", "rules", "--quiet"]
+    proc = subprocess.run(cmd, env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == EXIT_FAILED, proc.stderr[-2000:]
+    rows = {r["file"]: r for r in read_rows(out)}
+    assert set(rows) == set(expect)
+    for key, exp in expect.items():
+        assert rows[key]["status"] == exp.status and exp.cause in rows[key]["error"], (key, rows[key]["error"])
+    assert rows["a1.txt"]["er"] == "Positive"  # the first a1 kept, not overwritten by line 2
+    again = subprocess.run(cmd, env=run_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert again.returncode == EXIT_FAILED and {r["file"] for r in read_rows(out)} == set(expect)
+
+
+def test_lock_or_ledger_owned_by_another_user_says_chown(tmp_path, monkeypatch):
+    """Files root left beside the output, then a run as the cron user: one line naming the fix."""
+    from pathx.run import EXIT_ENVIRONMENT
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 1)
+    assert _run(inp, out).exit_code == EXIT_OK
+    real_open = os.open
+
+    def as_other_user(path, *a, **k):  # what EACCES looks like to a user who does not own the file
+        if os.fspath(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(os, "open", as_other_user)
+    buf = io.StringIO()
+    s = _run(inp, out, console=Console(file=buf))
+    line = _one_error_line(buf.getvalue())
+    assert s.exit_code == EXIT_ENVIRONMENT and "Permission denied" in line and "chown" in line
+    assert f"uid {os.getuid()}" in line

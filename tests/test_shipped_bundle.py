@@ -53,3 +53,72 @@ def test_readme_run_command_on_demo_reports(tmp_path):
             agree += (r[t] or None) == labels[t]
     assert total >= 12 * len(schema.TASKS) * 0.9
     assert agree / total >= 0.8, f"default bundle agrees with gold on only {agree}/{total} fields"
+
+
+# `pathx run` with atexit reporting whether torch was ever imported.
+_WRAP = ("import sys, atexit; atexit.register(lambda: sys.stderr.write('TORCH=%s\\n' % ('torch' in sys.modules)));"
+         "from pathx.cli import main; main()")
+
+
+def test_lock_and_no_change_rerun_come_before_the_model(tmp_path):
+    """A second run that finds the lock held, and a rerun with nothing new, never load the model."""
+    import os
+    import time
+
+    from pathx.run import RunLock
+
+    if default_bundle() is None:
+        pytest.skip("no default bundle: nothing heavy to defer")
+    samples, out = tmp_path / "samples", tmp_path / "out.csv"
+    corpus.generate(samples, 3, seed=5, formats=("txt",))
+    env = dict(os.environ, PATHX_LOG_DIR=str(tmp_path / "logs"))
+    cmd = [sys.executable, "-c", _WRAP, "run", str(samples), "-o", str(out), "--quiet"]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+    assert first.returncode == 0 and "TORCH=True" in first.stderr, first.stderr[-2000:]
+    assert "Warning" not in first.stderr  # --quiet: no dependency warnings on stderr
+    t0 = time.monotonic()
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    rerun_s = time.monotonic() - t0
+    assert again.returncode == 0 and again.stderr.strip() == "TORCH=False", again.stderr
+    lock = RunLock(out)
+    assert lock.acquire()
+    try:
+        t0 = time.monotonic()
+        locked = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+        locked_s = time.monotonic() - t0
+    finally:
+        lock.release()
+    assert locked.returncode == 75 and "TORCH=False" in locked.stderr, locked.stderr
+    print(f"no-change rerun {rerun_s:.2f} s, locked run {locked_s:.2f} s")
+    assert rerun_s < 10 and locked_s < 10  # about 0.5 s measured; loose for a busy machine
+
+
+def test_model_that_fails_to_load_after_the_lock_stops_the_run_with_exit_5(tmp_path, monkeypatch):
+    """The model loads lazily; a bundle damaged by then is one line and exit 5, no file is blamed."""
+    import io
+    import shutil
+
+    from rich.console import Console
+
+    from pathx.bundle import LazyBundlePredictor
+    from pathx.run import EXIT_ENVIRONMENT, run_folder
+
+    if default_bundle() is None:
+        pytest.skip("no default bundle")
+    monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "logs"))
+    copy = tmp_path / default_bundle().name
+    shutil.copyfile(default_bundle(), copy)
+    predictor = LazyBundlePredictor(copy)
+    data = bytearray(copy.read_bytes())
+    data[-100] ^= 0xFF  # damaged after start-up, before the first file needs the model
+    copy.write_bytes(bytes(data))
+    samples = tmp_path / "samples"
+    corpus.generate(samples, 2, seed=5, formats=("txt",))
+    buf = io.StringIO()
+    s = run_folder(samples, tmp_path / "out.csv", predictor, options=predictor.ingest_options(ocr="off"),
+                   progress="quiet", console=Console(file=buf))
+    lines = buf.getvalue().splitlines()
+    assert s.exit_code == EXIT_ENVIRONMENT and len(lines) == 1, buf.getvalue()
+    assert lines[0].startswith(f"pathx: error: cannot load the model of {copy.name}") and "hash" in lines[0]
+    end = json.loads(s.audit.read_text().splitlines()[-1])
+    assert end["event"] == "end" and end["exit_code"] == EXIT_ENVIRONMENT and "cannot load" in end["error"]
