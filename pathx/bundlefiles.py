@@ -50,19 +50,32 @@ class DefaultBundleMissing(Exception):
     """bundles/DEFAULT exists but names no readable bundle file (an installation fault)."""
 
 
+# What bundles/DEFAULT says when the rule engine is the better default (no bundle beats it).
+RULES_DEFAULT = "rules"
+
+
+def default_marker() -> str | None:
+    """The text of bundles/DEFAULT (stripped); None when there is no DEFAULT file."""
+    marker = paths.bundles_dir() / "DEFAULT"
+    if not marker.exists():
+        return None
+    try:
+        return marker.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise DefaultBundleMissing(f"{marker} cannot be read ({type(err).__name__})") from None
+
+
 def default_bundle_checked() -> Path | None:
-    """bundles/DEFAULT's bundle; None when there is no DEFAULT file at all (then: rules).
+    """bundles/DEFAULT's bundle; None when there is no DEFAULT file at all, or when DEFAULT says
+    `rules` (the rule engine is the chosen default): `--engine auto` then runs the rule engine.
 
     A DEFAULT that names a missing file (or cannot be read) raises DefaultBundleMissing:
     `pathx run --engine auto` must never change engine silently because a file went missing.
     """
     marker = paths.bundles_dir() / "DEFAULT"
-    if not marker.exists():
+    name = default_marker()
+    if name is None or name == RULES_DEFAULT:
         return None
-    try:
-        name = marker.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DefaultBundleMissing(f"{marker} cannot be read ({type(err).__name__})") from None
     candidate = paths.bundles_dir() / name
     if not name or "/" in name or not candidate.is_file():
         raise DefaultBundleMissing(f"{marker} names {name!r}, which is not a file in {paths.bundles_dir()}")

@@ -136,10 +136,11 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
               help="Output file; .csv or .jsonl (JSONL adds the rule engine's evidence per field).")
 @click.option("--engine", type=click.Choice(["auto", "model", "rules", "naive"]), default="auto", show_default=True,
               help="model = a trained bundle; rules = the rule engine; naive = the paper's regex baseline; "
-                   "auto = the bundle bundles/DEFAULT names; rules only when there is no DEFAULT file (a DEFAULT naming "
-                   "a missing or invalid bundle is an error, exit 5).")
+                   "auto = what bundles/DEFAULT names: a bundle, or `rules` (shipped: the rule engine, which "
+                   "reads real reports better than the shipped bundle; docs/benchmarks.md); rules also when there is "
+                   "no DEFAULT file. A DEFAULT naming a missing or invalid bundle is an error, exit 5.")
 @click.option("--bundle", "bundle", type=click.Path(path_type=Path), default=None,
-              help="Bundle file (.safetensors) for --engine model; default: the best shipped bundle.")
+              help="Bundle file (.safetensors) for --engine model, e.g. bundles/minilm-prior-0.2.0.safetensors.")
 @click.option("--base", type=click.Path(path_type=Path), default=None,
               help="Base model path for a bundle whose base is not a shipped one.")
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ...; default: GPU when present.")
@@ -216,8 +217,10 @@ def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit
         _fail(err, EXIT_ENVIRONMENT)
     except PathxError as err:
         _fail(err, EXIT_ENVIRONMENT)
-    if engine == "auto" and not hasattr(predictor, "ingest_options") and not quiet:
-        click.echo("pathx run: bundles/DEFAULT is absent, so no default bundle is installed; using the rule engine",
+    from pathx.bundlefiles import default_marker
+
+    if engine == "auto" and not hasattr(predictor, "ingest_options") and not quiet and default_marker() is None:
+        click.echo("pathx run: bundles/DEFAULT is absent; using the rule engine",
                    err=True)
     # A bundle slices reports the way it was trained; rule engines use the defaults.
     options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else IngestOptions(ocr=ocr)

@@ -61,7 +61,8 @@ class NaivePredictor:
 
 
 def make_predictor(engine_name: str, bundle=None, base=None, device: str | None = None, lazy: bool = False):
-    """Build the predictor `pathx run --engine` names; `auto` = the default bundle if installed, else rules.
+    """Build the predictor `pathx run --engine` names; `auto` = what bundles/DEFAULT names (a bundle or
+    `rules`), rules when there is no DEFAULT.
 
     `auto` falls back to rules only when there is no bundles/DEFAULT at all; a DEFAULT naming a
     missing or invalid bundle raises EnvironmentFault (never a silent change of engine).
@@ -86,7 +87,8 @@ def make_predictor(engine_name: str, bundle=None, base=None, device: str | None 
             return NaivePredictor()
         if engine_name == "model":
             if bundle is None:
-                raise PathxError("no bundle given and none installed; pass --bundle FILE (see `pathx bundle list`)")
+                raise PathxError("no bundle given and bundles/DEFAULT names none (it says `rules`, or is absent); "
+                                 "pass --bundle FILE (see `pathx bundle list`)")
             from pathx.bundle import BundleError, BundlePredictor, LazyBundlePredictor
 
             try:

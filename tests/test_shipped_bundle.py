@@ -15,15 +15,35 @@ from pathx.bundlefiles import default_bundle, list_bundles
 from pathx.ruleengine import RuleEngine
 
 
-def test_the_default_bundle_if_shipped_is_intact():
-    path = default_bundle()
-    if path is None:
-        pytest.skip("no bundles/DEFAULT: `pathx run` uses the rule engine")
-    assert path in list_bundles()
-    info = read_metadata(path)
-    assert info["model"]["base"]["name"] in ("smollm2-135m-instruct", "minilm-l6-v2")
-    result = verify(path)  # content hash + the installed base model's weights hash
-    assert result.base_checked
+def _a_shipped_bundle():
+    """The default bundle, else the first shipped one (bundles/DEFAULT may name the rule engine)."""
+    return default_bundle() or next(iter(list_bundles()), None)
+
+
+def test_every_shipped_bundle_is_intact():
+    bundles = list_bundles()
+    if not bundles:
+        pytest.skip("no bundle shipped")
+    default = default_bundle()
+    assert default is None or default in bundles
+    for path in bundles:
+        info = read_metadata(path)
+        assert info["model"]["base"]["name"] in ("smollm2-135m-instruct", "minilm-l6-v2")
+        result = verify(path)  # content hash + the installed base model's weights hash
+        assert result.base_checked
+
+
+def test_default_says_which_engine(tmp_path, monkeypatch):
+    from pathx import paths
+    from pathx.bundlefiles import RULES_DEFAULT, default_bundle_checked
+    from pathx.predict import RulesPredictor, make_predictor
+
+    monkeypatch.setattr(paths, "bundles_dir", lambda: tmp_path)
+    (tmp_path / "DEFAULT").write_text(RULES_DEFAULT + "\n")
+    assert default_bundle_checked() is None
+    assert isinstance(make_predictor("auto"), RulesPredictor)
+    with pytest.raises(Exception, match="bundles/DEFAULT names none"):
+        make_predictor("model")
 
 
 def test_readme_run_command_on_demo_reports(tmp_path):
@@ -67,12 +87,14 @@ def test_lock_and_no_change_rerun_come_before_the_model(tmp_path):
 
     from pathx.run import RunLock
 
-    if default_bundle() is None:
-        pytest.skip("no default bundle: nothing heavy to defer")
+    bundle = _a_shipped_bundle()
+    if bundle is None:
+        pytest.skip("no shipped bundle: nothing heavy to defer")
     samples, out = tmp_path / "samples", tmp_path / "out.csv"
     corpus.generate(samples, 3, seed=5, formats=("txt",))
     env = dict(os.environ, PATHX_LOG_DIR=str(tmp_path / "logs"))
-    cmd = [sys.executable, "-c", _WRAP, "run", str(samples), "-o", str(out), "--quiet"]
+    cmd = [sys.executable, "-c", _WRAP, "run", str(samples), "-o", str(out), "--quiet", "--engine", "model",
+           "--bundle", str(bundle)]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
     assert first.returncode == 0 and "TORCH=True" in first.stderr, first.stderr[-2000:]
     assert "Warning" not in first.stderr  # --quiet: no dependency warnings on stderr
@@ -103,11 +125,12 @@ def test_model_that_fails_to_load_after_the_lock_stops_the_run_with_exit_5(tmp_p
     from pathx.bundle import LazyBundlePredictor
     from pathx.run import EXIT_ENVIRONMENT, run_folder
 
-    if default_bundle() is None:
-        pytest.skip("no default bundle")
+    bundle = _a_shipped_bundle()
+    if bundle is None:
+        pytest.skip("no shipped bundle")
     monkeypatch.setenv("PATHX_LOG_DIR", str(tmp_path / "logs"))
-    copy = tmp_path / default_bundle().name
-    shutil.copyfile(default_bundle(), copy)
+    copy = tmp_path / bundle.name
+    shutil.copyfile(bundle, copy)
     predictor = LazyBundlePredictor(copy)
     data = bytearray(copy.read_bytes())
     data[-100] ^= 0xFF  # damaged after start-up, before the first file needs the model
