@@ -423,7 +423,7 @@ def bundle_verify(path: Path, base: str | None) -> None:
 
 @bundle.command("list")
 def bundle_list() -> None:
-    """Bundles in the repo's bundles/ folder and in the user data directory."""
+    """Bundles shipped with pathx (bundles/ in a checkout) and in the user data directory."""
     from pathx.bundle import read_metadata
     from pathx.bundlefiles import bundle_dirs, default_bundle, list_bundles
 
