@@ -207,6 +207,9 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.
 
 
 POOLINGS = ("last", "mean", "cls", "task")
+PADDING_SIDES = ("left", "right")
+TRUNCATION_SIDES = ("report", "right", "left")  # report: drop the report's end, keep the Hints block
+QUANTS = ("nf4",)  # 4-bit NF4 backbone (QLoRA); None: full precision
 
 
 class TokenIds(list):
@@ -594,7 +597,7 @@ def build_model(
 def _assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiTaskClassifier:
     if config.pooling not in POOLINGS:
         raise PathxError(f"unknown pooling {config.pooling!r}; use {', '.join(POOLINGS)}")
-    if config.padding_side not in ("left", "right") or config.truncation_side not in ("left", "right", "report"):
+    if config.padding_side not in PADDING_SIDES or config.truncation_side not in TRUNCATION_SIDES:
         raise PathxError("padding_side must be left or right; truncation_side report, left or right")
     device = resolve_device(device)
     torch.manual_seed(seed)  # adapter and head init
