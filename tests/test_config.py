@@ -95,6 +95,7 @@ def _untouched(tmp_path, inp):
     assert [p.name for p in inp.iterdir()] == ["a.txt"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, option", [
     (("fit", "{in}/a.txt", "-o", "{tmp}/fit", "--micro-batch", "0"), "'--micro-batch'"),
     (("fit", "{in}/a.txt", "-o", "{tmp}/fit", "--epochs", "0"), "'--epochs'"),

@@ -161,6 +161,7 @@ def test_second_run_on_same_output_exits_75_at_once(tmp_path, corpus):
     assert _complete_rows(out) == reference
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_finishes_batch_flushes_and_exits_4(tmp_path, corpus, sig):
     inp, reference = corpus
@@ -192,6 +193,7 @@ def test_sigterm_finishes_batch_flushes_and_exits_4(tmp_path, corpus, sig):
 # ---------------------------------------------------------------------------------- bad input
 
 
+@pytest.mark.slow
 def test_bad_input_corpus_each_kind_errors_or_is_skipped_and_run_completes(tmp_path):
     inp, out, audit = tmp_path / "in", tmp_path / "out.csv", tmp_path / "audit.jsonl"
     expect, not_built = badinputs.build(inp, report_text(3))
@@ -245,6 +247,7 @@ def _pathx_cli_run(inp: Path, out: Path, tmp: Path, *extra: str, prefix: list[st
                           timeout=300, cwd=tmp)
 
 
+@pytest.mark.slow
 def test_no_phi_in_outputs_audit_console_or_errors_text_and_ocr(tmp_path):
     inp = tmp_path / "in"
     inp.mkdir()
@@ -305,6 +308,7 @@ def _unshare_works() -> bool:
     return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
+@pytest.mark.slow
 def test_run_with_network_blocked(tmp_path):
     guard = tmp_path / "guard"
     guard.mkdir()

@@ -26,6 +26,7 @@ def test_the_default_bundle_if_shipped_is_intact():
     assert result.base_checked
 
 
+@pytest.mark.slow
 def test_readme_run_command_on_demo_reports(tmp_path):
     samples = tmp_path / "samples"
     corpus.generate(samples, 12, seed=77, formats=("txt", "pdf"))
