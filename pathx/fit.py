@@ -37,6 +37,7 @@ from pathx import schema
 from pathx.errors import DataError, PathxError
 from pathx.metrics import EvalResult, evaluate, peak_memory
 from pathx.configcheck import Checker
+from pathx.fsutil import atomic_write_text
 from pathx.model import (ADAPTERS, CONFIG_FILE, PADDING_SIDES, POOLINGS, QUANTS, TRUNCATION_SIDES, WEIGHTS_FILE,
                          MultiTaskClassifier, build_model)
 
@@ -641,9 +642,7 @@ def fit(
     for name, part in (("val", val_ex), ("test", test_ex)):
         if part:
             metrics[name] = evaluate(model, part, cfg.eval_batch_size).to_dict()
-    tmp = out_dir / (METRICS_FILE + ".tmp")
-    tmp.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, out_dir / METRICS_FILE)
+    atomic_write_text(out_dir / METRICS_FILE, json.dumps(metrics, indent=1) + "\n")
     shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
     model.eval()
     return FitResult(out_dir, state.global_step, state.best_val_loss, state.stopped_early, metrics, model)

@@ -28,6 +28,7 @@ from torch import nn
 from pathx import schema
 from pathx.basemodels import BaseModel, BaseModelError, resolve_base
 from pathx.errors import PathxError
+from pathx.fsutil import atomic_path
 from pathx.prompt import hint_line_ends, hint_values
 
 # bitsandbytes (imported by peft) warns on every start that an optional CPU kernel package is
@@ -465,9 +466,8 @@ class MultiTaskClassifier(nn.Module):
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = out_dir / (WEIGHTS_FILE + ".tmp")
-        save_file(self.trainable_state_dict(), str(tmp), metadata={"format": CONFIG_FORMAT})
-        os.replace(tmp, out_dir / WEIGHTS_FILE)
+        with atomic_path(out_dir / WEIGHTS_FILE) as tmp:
+            save_file(self.trainable_state_dict(), str(tmp), metadata={"format": CONFIG_FORMAT})
         self.model_config.save(out_dir / CONFIG_FILE)
 
 

@@ -49,6 +49,7 @@ from pathlib import Path
 import pathx
 from pathx import output as out
 from pathx.audit import AuditLog, default_audit_path, now_iso
+from pathx.fsutil import atomic_write, file_sha256, remove_stale_temps
 from pathx.ledger import MAX_CRASHES, Ledger, Record, ledger_path_for
 from pathx.pipeline import FileResult, IngestOptions, discover, extract_file
 
@@ -307,14 +308,6 @@ def _signature(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _os_cause(err: OSError) -> str:
     """An OS error as safe words: the errno text only, never the exception's full message."""
     if isinstance(err, FileNotFoundError):
@@ -357,7 +350,7 @@ def _prepare(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool
         o.error = f"{rel}: file too large ({st.st_size // (1024 * 1024)} MiB > {MAX_FILE_BYTES // (1024 * 1024)} MiB)"
         return o
     try:
-        o.sha256 = _sha256(path)
+        o.sha256 = file_sha256(path)
     except OSError as err:
         o.error = f"{rel}: {_os_cause(err)}"
         return o
@@ -473,7 +466,7 @@ def materialise(ledger: Ledger, output: Path, fmt: str) -> int:
 
         out.write_rows(fh, rows(), fmt)
 
-    out.atomic_write(output, write, before_rename=lambda: _kill_point("rename"))
+    atomic_write(output, write, before_rename=lambda: _kill_point("rename"))
     ledger.mark_written(generation)
     return count
 
@@ -543,7 +536,7 @@ def run_folder(
     report = _make_progress(progress, console)
     try:
         stop.install()
-        out.remove_stale_temps(output)
+        remove_stale_temps(output)
         # A kill between a ledger commit and the rename leaves the output one commit behind.
         if ledger.written_generation != ledger.generation or not output.exists():
             materialise(ledger, output, fmt)

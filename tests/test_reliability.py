@@ -21,7 +21,8 @@ import pytest
 from pathx import schema
 from pathx.audit import audit_summary
 from pathx.ledger import ledger_path_for
-from pathx.output import TEMP_PREFIX, read_rows
+from pathx.fsutil import TEMP_PREFIX
+from pathx.output import read_rows
 from pathx.pdfwrite import write_scanned_pdf, write_text_pdf
 from pathx.pipeline import IngestOptions
 from pathx.run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, run_folder
