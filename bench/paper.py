@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from pathx import schema  # noqa: E402
 from pathx.errors import PathxError  # noqa: E402
+from pathx.fsutil import atomic_write_text  # noqa: E402
 from pathx.generative import MAX_NEW_TOKENS  # noqa: E402
 from pathx.labels import Example, read_labeled, write_labeled  # noqa: E402
 from pathx.metrics import EvalResult, TaskMetrics, task_metrics  # noqa: E402
@@ -277,9 +278,7 @@ def _free_memory() -> None:
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(obj, indent=1))
 
 
 def hard_scores(task: str, predictions: list[str | None]) -> np.ndarray:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pathx import paths
 from pathx.errors import PathxError
+from pathx.fsutil import atomic_write_text, file_sha256
 
 
 class BaseModelError(PathxError):
@@ -130,17 +131,9 @@ def _read_json(path: Path, source: Path) -> dict:
         raise BaseModelError(f"base {source}: cannot read {path.name} ({type(err).__name__})") from None
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def converted_dir(gguf: Path) -> Path:
     """Cache folder of a GGUF file's conversion; keyed by the file's content."""
-    return paths.cache_dir() / "bases" / f"{gguf.stem}-{_file_sha256(gguf)[:16]}"
+    return paths.cache_dir() / "bases" / f"{gguf.stem}-{file_sha256(gguf)[:16]}"
 
 
 def convert_gguf(gguf: Path) -> Path:
@@ -212,9 +205,7 @@ def weights_sha256(folder: Path) -> str:
     cache[key] = digest
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache, indent=1), encoding="utf-8")
-        os.replace(tmp, cache_file)
+        atomic_write_text(cache_file, json.dumps(cache, indent=1))
     except OSError:
         pass  # a read-only cache only costs a re-hash next time
     return digest

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import pathx
 from pathx import schema
 from pathx.bundlefiles import read_header
 from pathx.errors import PathxError
+from pathx.fsutil import atomic_path
 
 FORMAT = "pathx-bundle-1"
 META_KEY = "pathx"  # JSON of all metadata
@@ -164,10 +164,9 @@ def export(fit_dir: str | Path, out_path: str | Path, *, name: str | None = None
     meta_json = json.dumps(info, sort_keys=True)
     metadata = {META_KEY: meta_json, HASH_KEY: content_sha256(tensors, meta_json), "format": FORMAT}
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
-    _shareable(tmp)
-    tmp.replace(out_path)
+    # safetensors writes 0600; a bundle is copied between users (admin installs, cron runs): 0644 - umask.
+    with atomic_path(out_path, mode=0o644) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
     if merge:
         export_merged(out_path, out_path.with_name(out_path.stem + ".merged.safetensors"))
     return out_path
@@ -211,17 +210,10 @@ def export_merged(bundle_path: Path, out_path: Path, base: str | None = None) ->
         if ptr in seen:
             tensors[k] = v.clone()
         seen[ptr] = k
-    save_file(tensors, str(out_path), metadata={META_KEY: meta_json, HASH_KEY: content_sha256(tensors, meta_json),
-                                                 "format": FORMAT})
-    _shareable(out_path)
+    with atomic_path(out_path, mode=0o644) as tmp:  # shareable, as export's
+        save_file(tensors, str(tmp), metadata={META_KEY: meta_json, HASH_KEY: content_sha256(tensors, meta_json),
+                                               "format": FORMAT})
     return out_path
-
-
-def _shareable(path: Path) -> None:
-    """safetensors writes 0600; a bundle is copied between users (admin installs, cron runs): 0644 - umask."""
-    from pathx.output import _umask
-
-    os.chmod(path, 0o644 & ~_umask())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,10 +33,26 @@ SLICE_OPTION = click.option(
 K_OPTION = click.option("-k", "k", type=int, default=5, show_default=True, help="Lines kept around each anchor header.")
 
 
+# Options whose name is not the config field's (--micro-batch sets micro_batch, and so on).
+OPTION_OF_FIELD = {"slice_mode": "--slice", "k": "-k", "unknown_as_not_reported": "--null-is-not-reported"}
+
+
+def _config(make, **kw):
+    """make(**kw) (a config dataclass, checked on construction), or a usage error (exit 2) naming the
+    option behind the bad field; called before any input or output file is touched."""
+    from pathx.configcheck import ConfigError
+
+    try:
+        return make(**kw)
+    except ConfigError as err:
+        option = OPTION_OF_FIELD.get(err.field, "--" + err.field.replace("_", "-"))
+        raise click.BadParameter(err.message, param_hint=f"'{option}'") from None
+
+
 def _ingest_options(ocr: str, slice_mode: str, k: int):
     from pathx.pipeline import IngestOptions
 
-    return IngestOptions(ocr=ocr, slice_mode=slice_mode, k=k)
+    return _config(IngestOptions, ocr=ocr, slice_mode=slice_mode, k=k)
 
 
 def _fail(err: Exception, code: int = 1) -> None:
@@ -79,12 +95,12 @@ def extract(input_path: Path, output: Path, ocr: str, slice_mode: str, k: int, h
     from pathx.names import escape_name, safe_text
     from pathx.pipeline import discover, extract_file
 
+    options = _ingest_options(ocr, slice_mode, k)
     engine = None
     if hints:
         from pathx.ruleengine import RuleEngine
 
         engine = RuleEngine.load()
-    options = _ingest_options(ocr, slice_mode, k)
     root = input_path if input_path.is_dir() else input_path.parent
     files = discover(input_path)
     failed = 0
@@ -148,7 +164,7 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 @click.option("--reprocess", is_flag=True, help="Process every file again, even ones the ledger has seen.")
 @click.option("--audit", "audit_path", type=click.Path(path_type=Path), default=None,
               help="Audit log (JSONL) path; default: a new file in the user log directory.")
-@click.option("--batch-size", type=int, default=128, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True,
               help="Files per batch: read together, predicted in length-sorted forward passes, committed to the "
                    "ledger in one transaction (Ctrl-C finishes the current batch). A batch also closes after "
                    "60 s of reading, so slow OCR input still commits often. Larger batches pad less.")
@@ -209,6 +225,7 @@ def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit
         raise click.UsageError(f"{output}: output must end in .csv or .jsonl")
     if file_timeout < 0:
         raise click.UsageError("--file-timeout must be 0 (no limit) or more")
+    rule_options = _config(IngestOptions, ocr=ocr)  # checked before the bundle or any report is read
     try:
         # Lazy: a bundle's model loads on the first file that needs it, after the lock is taken
         # and the unchanged files are skipped (a rerun with nothing new never imports torch).
@@ -223,7 +240,7 @@ def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit
         click.echo("pathx run: bundles/DEFAULT is absent; using the rule engine",
                    err=True)
     # A bundle slices reports the way it was trained; rule engines use the defaults.
-    options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else IngestOptions(ocr=ocr)
+    options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else rule_options
     from pathx.pipeline import reports_folder
 
     input_errors: list[tuple[str, str]] = []
@@ -258,6 +275,7 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
     from pathx.pipeline import IngestOptions
     from pathx.ruleengine import RuleEngine
 
+    options = _config(IngestOptions, ocr=ocr)
     try:
         engine = RuleEngine.load()
     except PathxError as err:
@@ -269,7 +287,7 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
         with reports_folder(input_path, output.parent, input_errors) as folder:
             for _key, message in input_errors:
                 click.echo(f"pathx label: skipped {message}", err=True)
-            report = label_folder(folder, output, engine, IngestOptions(ocr=ocr), audit_n=audit_n, seed=seed)
+            report = label_folder(folder, output, engine, options, audit_n=audit_n, seed=seed)
     except PathxError as err:
         _fail(err)
     click.echo(coverage_text(report), nl=False)
@@ -332,20 +350,17 @@ def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, 
     from pathx.ruleengine import RuleEngine
     from pathx.train import fit_labeled
 
-    task_list = tuple(t.strip() for t in tasks.split(",") if t.strip())
-    bad = [t for t in task_list if t not in schema.TASKS]
-    if bad or not task_list:
-        raise click.UsageError(f"--tasks: unknown {', '.join(bad) or '(empty)'}; choose from {', '.join(schema.TASKS)}")
+    task_list = tuple(t.strip() for t in tasks.split(",") if t.strip())  # FitConfig checks the names
     if rule_prior and not (hint_values and hints):
         raise click.UsageError("--rule-prior reads the rule values in the hint lines: add --hint-values (and --hints)")
     weights = [] if class_weights == "none" else [t.strip() for t in class_weights.split(",") if t.strip()]
-    config = FitConfig(tasks=list(task_list), adapter=adapter, pooling=None if pooling == "auto" else pooling,
-                       quant=None if quant == "none" else quant,
-                       max_length=max_length, lr=lr, micro_batch=micro_batch, grad_accum=grad_accum, epochs=epochs,
-                       max_steps=max_steps, eval_every=eval_every, checkpoint_every=checkpoint_every,
-                       class_weights=weights, unknown_as_not_reported=null_is_not_reported, device=device,
-                       rule_prior=rule_prior)
-    options = IngestOptions(slice_mode=slice_mode, k=k, tasks=task_list, hint_values=hint_values and hints)
+    config = _config(FitConfig, tasks=list(task_list), adapter=adapter, pooling=None if pooling == "auto" else pooling,
+                     quant=None if quant == "none" else quant,
+                     max_length=max_length, lr=lr, micro_batch=micro_batch, grad_accum=grad_accum, epochs=epochs,
+                     max_steps=max_steps, eval_every=eval_every, checkpoint_every=checkpoint_every,
+                     class_weights=weights, unknown_as_not_reported=null_is_not_reported, device=device,
+                     rule_prior=rule_prior)
+    options = _config(IngestOptions, slice_mode=slice_mode, k=k, tasks=task_list, hint_values=hint_values and hints)
     try:
         engine = RuleEngine.load() if hints else None
         result = fit_labeled(train_file, output, base=base, config=config, options=options, engine=engine,
@@ -479,7 +494,7 @@ def bundle_verify(path: Path, base: str | None) -> None:
 
 @bundle.command("list")
 def bundle_list() -> None:
-    """Bundles in the repo's bundles/ folder and in the user data directory."""
+    """Bundles shipped with pathx (bundles/ in a checkout) and in the user data directory."""
     from pathx.bundle import read_metadata
     from pathx.bundlefiles import bundle_dirs, default_bundle, list_bundles
 

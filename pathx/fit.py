@@ -36,7 +36,10 @@ import torch.nn.functional as F
 from pathx import schema
 from pathx.errors import DataError, PathxError
 from pathx.metrics import EvalResult, evaluate, peak_memory
-from pathx.model import CONFIG_FILE, WEIGHTS_FILE, MultiTaskClassifier, build_model
+from pathx.configcheck import Checker
+from pathx.fsutil import atomic_write_text
+from pathx.model import (ADAPTERS, CONFIG_FILE, PADDING_SIDES, POOLINGS, QUANTS, TRUNCATION_SIDES, WEIGHTS_FILE,
+                         MultiTaskClassifier, build_model)
 
 SPLIT_FILE = "split.json"
 METRICS_FILE = "metrics.json"
@@ -81,6 +84,48 @@ class FitConfig:
     device: str = "auto"
     eval_batch_size: int = 8
     log_every: int | None = None  # plain-log interval in steps; None: ~50 lines per fit
+
+    def __post_init__(self):
+        check = Checker(self)
+        check.names("tasks", schema.TASKS, optional=True)
+        self._check_adapter(check)
+        check.one_of("quant", QUANTS, optional=True)
+        check.one_of("pooling", POOLINGS, optional=True)
+        check.one_of("padding_side", PADDING_SIDES)
+        check.one_of("truncation_side", TRUNCATION_SIDES)
+        check.flag("chat_template", optional=True)
+        check.integer("max_length", minimum=1)
+        check.number("lr", above=0)
+        check.number("weight_decay", minimum=0)
+        check.number("warmup_ratio", minimum=0, below=1)
+        for name in ("micro_batch", "grad_accum", "epochs", "checkpoint_every", "eval_batch_size"):
+            check.integer(name, minimum=1)
+        for name in ("max_steps", "eval_every", "log_every"):
+            check.integer(name, minimum=1, optional=True)
+        check.number("max_grad_norm", above=0, optional=True)
+        check.integer("patience", minimum=0)
+        check.names("class_weights", schema.TASKS, empty_ok=True)
+        check.flag("rule_prior")
+        check.flag("unknown_as_not_reported")
+        self._check_split(check)
+        check.integer("seed")
+        if not isinstance(self.device, str) or not self.device:
+            check.fail("device", f"must be auto, cpu, cuda or cuda:N, not {self.device!r}")
+
+    def _check_adapter(self, check: Checker) -> None:
+        spec = self.adapter
+        if isinstance(spec, tuple(ADAPTERS.values())):
+            return
+        name = spec.get("name") if isinstance(spec, dict) else spec
+        if name not in ADAPTERS:
+            check.fail("adapter", f"must be one of {', '.join(ADAPTERS)} (or a dict with such a name), not {spec!r}")
+
+    def _check_split(self, check: Checker) -> None:
+        parts = self.split
+        if (not isinstance(parts, (list, tuple)) or len(parts) != 3
+                or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and f >= 0 for f in parts)
+                or parts[0] <= 0 or abs(sum(parts) - 1) > 1e-6):
+            check.fail("split", f"must be three fractions (train, val, test), train > 0, adding up to 1, not {parts!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -597,9 +642,7 @@ def fit(
     for name, part in (("val", val_ex), ("test", test_ex)):
         if part:
             metrics[name] = evaluate(model, part, cfg.eval_batch_size).to_dict()
-    tmp = out_dir / (METRICS_FILE + ".tmp")
-    tmp.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, out_dir / METRICS_FILE)
+    atomic_write_text(out_dir / METRICS_FILE, json.dumps(metrics, indent=1) + "\n")
     shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
     model.eval()
     return FitResult(out_dir, state.global_step, state.best_val_loss, state.stopped_early, metrics, model)

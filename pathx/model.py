@@ -28,6 +28,7 @@ from torch import nn
 from pathx import schema
 from pathx.basemodels import BaseModel, BaseModelError, resolve_base
 from pathx.errors import PathxError
+from pathx.fsutil import atomic_path
 from pathx.prompt import hint_line_ends, hint_values
 
 # bitsandbytes (imported by peft) warns on every start that an optional CPU kernel package is
@@ -207,6 +208,9 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.
 
 
 POOLINGS = ("last", "mean", "cls", "task")
+PADDING_SIDES = ("left", "right")
+TRUNCATION_SIDES = ("report", "right", "left")  # report: drop the report's end, keep the Hints block
+QUANTS = ("nf4",)  # 4-bit NF4 backbone (QLoRA); None: full precision
 
 
 class TokenIds(list):
@@ -462,9 +466,8 @@ class MultiTaskClassifier(nn.Module):
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = out_dir / (WEIGHTS_FILE + ".tmp")
-        save_file(self.trainable_state_dict(), str(tmp), metadata={"format": CONFIG_FORMAT})
-        os.replace(tmp, out_dir / WEIGHTS_FILE)
+        with atomic_path(out_dir / WEIGHTS_FILE) as tmp:
+            save_file(self.trainable_state_dict(), str(tmp), metadata={"format": CONFIG_FORMAT})
         self.model_config.save(out_dir / CONFIG_FILE)
 
 
@@ -594,7 +597,7 @@ def build_model(
 def _assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiTaskClassifier:
     if config.pooling not in POOLINGS:
         raise PathxError(f"unknown pooling {config.pooling!r}; use {', '.join(POOLINGS)}")
-    if config.padding_side not in ("left", "right") or config.truncation_side not in ("left", "right", "report"):
+    if config.padding_side not in PADDING_SIDES or config.truncation_side not in TRUNCATION_SIDES:
         raise PathxError("padding_side must be left or right; truncation_side report, left or right")
     device = resolve_device(device)
     torch.manual_seed(seed)  # adapter and head init

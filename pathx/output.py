@@ -2,7 +2,7 @@
 
 Columns are exactly `schema.OUTPUT_COLUMNS`. A JSONL row also carries an `evidence` object
 (task -> the de-identified snippet a prediction rests on). Output files are only ever
-replaced whole and atomically (`atomic_write`): readers see the previous complete file or the
+replaced whole and atomically (`fsutil.atomic_write`): readers see the previous complete file or the
 new complete file, never a partial line.
 """
 from __future__ import annotations
@@ -10,17 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, TextIO
+from typing import Iterable, TextIO
 
 from pathx import schema
 from pathx.names import csv_cell, csv_uncell
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl"}
-TEMP_PREFIX = ".pathx-tmp-"  # temp files of an interrupted atomic write carry this prefix
 
 
 @dataclass
@@ -107,69 +104,3 @@ def read_rows(path: str | Path) -> list[dict]:
         return [{k: csv_uncell(v) if isinstance(v, str) else v for k, v in row.items()}
                 for row in csv.DictReader(io.StringIO(text))]
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename durable: fsync the directory entry (a no-op where unsupported)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(
-    path: str | Path, write: Callable[[TextIO], object], before_rename: Callable[[], object] | None = None
-) -> None:
-    """Replace `path` with what `write(fh)` writes: temp file in the same folder, fsync, rename, fsync dir.
-
-    A crash at any point leaves either the old complete file or the new complete file; a stray
-    temp file (TEMP_PREFIX) is all that can remain, and `remove_stale_temps` clears it.
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            # Keep the permissions a site gave the output (e.g. group-readable for the registry).
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o644 & ~_umask())
-        if before_rename is not None:
-            before_rename()
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(directory)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def remove_stale_temps(path: str | Path) -> int:
-    """Delete temp files a killed writer left beside `path`; call only while holding the run lock."""
-    path = Path(path)
-    removed = 0
-    for stale in path.parent.glob(f"{TEMP_PREFIX}{path.name}.*"):
-        try:
-            stale.unlink()
-            removed += 1
-        except OSError:
-            pass
-    return removed

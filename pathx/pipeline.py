@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pathx import schema
+from pathx.configcheck import Checker
 from pathx.deid import deidentify
 from pathx.errors import EnvironmentFault, ReportError
+from pathx.ocr import OCR_CHOICES
+from pathx.prompt import MODES as SLICE_MODES
 from pathx.prompt import build_prompt, slice_report
 from pathx.read import read_report
 from pathx.reportcheck import not_a_report
@@ -40,6 +43,17 @@ class IngestOptions:
     tasks: tuple[str, ...] = schema.TASKS
     # Also write the rule engine's resolved label in each hint line (beyond the paper's raw evidence).
     hint_values: bool = False
+
+    def __post_init__(self):
+        check = Checker(self)
+        check.one_of("ocr", OCR_CHOICES)
+        check.one_of("slice_mode", SLICE_MODES)
+        check.integer("k", minimum=0)
+        check.integer("seed")
+        check.integer("max_pages", minimum=1)
+        check.integer("max_report_chars", minimum=1)
+        check.names("tasks", schema.TASKS)
+        check.flag("hint_values")
 
 
 @dataclass

@@ -62,6 +62,7 @@ import pathx
 from pathx import output as out
 from pathx.audit import AuditLog, default_audit_path, now_iso
 from pathx.errors import EnvironmentFault, RuleFileError
+from pathx.fsutil import atomic_write, file_sha256, remove_stale_temps
 from pathx.ledger import MAX_CRASHES, Ledger, Record, ledger_path_for
 from pathx.names import escape_name, safe_text, unescape_name
 from pathx.pipeline import FileResult, IngestOptions, discover, extract_file
@@ -377,14 +378,6 @@ def _signature(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _os_cause(err: OSError) -> str:
     """An OS error as safe words: the errno text only, never the exception's full message."""
     if isinstance(err, FileNotFoundError):
@@ -439,7 +432,7 @@ def _prepare(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool
         o.error = f"{rel}: file too large ({st.st_size // (1024 * 1024)} MiB > {MAX_FILE_BYTES // (1024 * 1024)} MiB)"
         return o
     try:
-        o.sha256 = _sha256(path)
+        o.sha256 = file_sha256(path)
     except OSError as err:
         _fail_os(o, err)
         return o
@@ -591,7 +584,7 @@ def materialise(ledger: Ledger, output: Path, fmt: str) -> int:
 
         out.write_rows(fh, rows(), fmt)
 
-    out.atomic_write(output, write, before_rename=lambda: _kill_point("rename"))
+    atomic_write(output, write, before_rename=lambda: _kill_point("rename"))
     ledger.mark_written(generation)
     return count
 
@@ -826,7 +819,7 @@ def _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_siz
                 summary, ledger, audit, report, stop, audit_note, t_start, console, input_errors) -> RunSummary:
     """The run itself, under the lock, with the ledger and audit log open."""
     stop.install()
-    out.remove_stale_temps(output)
+    remove_stale_temps(output)
     # A kill between a ledger commit and the rename leaves the output one commit behind.
     if ledger.written_generation != ledger.generation or not output.exists():
         materialise(ledger, output, fmt)

@@ -6,12 +6,12 @@ the repo), a digest of the training data, and per-task confidence thresholds for
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
 
 from pathx import paths, schema
+from pathx.fsutil import files_sha256
 from pathx.labels import Example, read_labeled
 from pathx.pipeline import IngestOptions, units_for_examples
 
@@ -28,10 +28,8 @@ def prompt_examples(examples: list[Example], engine, options: IngestOptions):
 
 
 def data_digest(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(Path(p).read_bytes())
-    return h.hexdigest()
+    """sha256 over the labelled files' bytes, in order (a bundle's training-data fingerprint)."""
+    return files_sha256(paths)
 
 
 def choose_thresholds(probs: dict, gold: dict[str, list[str | None]], classes: dict[str, list[str]],

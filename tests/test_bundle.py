@@ -54,6 +54,7 @@ def trained(tmp_path_factory):
     return {"root": root, "reports": reports, "labeled": labeled, "base": base, "fit": fit_dir, "bundle": bundle}
 
 
+@pytest.mark.slow
 def test_export_inspect_holds_everything_to_reproduce(trained):
     info = read_metadata(trained["bundle"])
     assert info["format"] == "pathx-bundle-1" and info["name"] == "tiny" and info["version"] == "0.1.0"
@@ -72,6 +73,7 @@ def test_export_inspect_holds_everything_to_reproduce(trained):
     assert trained["bundle"].stat().st_mode & 0o044 == 0o044  # readable by the cron user, not only its writer
 
 
+@pytest.mark.slow
 def test_round_trip_gives_identical_predictions(trained):
     examples = read_labeled(trained["labeled"])
     predictor = BundlePredictor.load(trained["bundle"], base=str(trained["base"]), device="cpu")
@@ -85,6 +87,7 @@ def test_round_trip_gives_identical_predictions(trained):
     assert verify(trained["bundle"], base=str(trained["base"])).base_checked
 
 
+@pytest.mark.slow
 def test_merged_copy_predicts_like_the_bundle_without_the_base(trained, tmp_path):
     from safetensors import safe_open
 
@@ -163,6 +166,7 @@ def test_pickle_files_are_refused_without_unpickling(trained, tmp_path):
         read_metadata(junk)
 
 
+@pytest.mark.slow
 def test_cli_run_on_bundle_writes_every_contract_column_offline(trained, tmp_path):
     """The model path (transformers, peft, safetensors) runs with every IP socket refused."""
     guard = tmp_path / "guard"
@@ -191,6 +195,7 @@ def test_cli_run_on_bundle_writes_every_contract_column_offline(trained, tmp_pat
         assert row["needs_review"] in ("true", "false")
 
 
+@pytest.mark.slow
 def test_cli_verify_reports_tampering_in_one_line(trained, tmp_path):
     bad = _flip(trained["bundle"], tmp_path / "bad.safetensors", offset_from_end=5)
     proc = subprocess.run([sys.executable, "-m", "pathx.cli", "bundle", "verify", str(bad)],

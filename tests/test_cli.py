@@ -59,6 +59,7 @@ def test_extract_shows_deidentified_slices_and_prompts(demo, tmp_path):
         assert r["method"] in ("text", "pdf-text")
 
 
+@pytest.mark.slow
 def test_run_rules_and_naive_write_the_contract(demo, tmp_path):
     for engine in ("rules", "naive"):
         out = tmp_path / f"{engine}.csv"
@@ -71,6 +72,7 @@ def test_run_rules_and_naive_write_the_contract(demo, tmp_path):
         assert all(r["bundle"].startswith(engine) for r in rows)
 
 
+@pytest.mark.slow
 def test_eval_scores_the_rule_engines_like_run_predicts(demo, tmp_path):
     """`pathx eval rules` agrees with what `pathx run --engine rules` writes for the same units."""
     scored = json.loads(pathx("eval", "rules", demo / "gold.jsonl", "--json").stdout)
@@ -88,6 +90,7 @@ def test_eval_scores_the_rule_engines_like_run_predicts(demo, tmp_path):
     assert pathx("eval", tmp_path / "missing.safetensors", demo / "gold.jsonl", check=False).returncode != 0
 
 
+@pytest.mark.slow
 def test_run_and_label_accept_a_jsonl_of_report_texts(tmp_path):
     reports = tmp_path / "reports.jsonl"
     texts = {
@@ -120,6 +123,7 @@ def test_label_writes_coverage_and_audit_sample(demo, tmp_path):
     assert len({r["id"] for r in audit_rows}) == 3 and len(audit_rows) == 3 * len(schema.TASKS)
 
 
+@pytest.mark.slow
 def test_fit_eval_export_run_with_a_tiny_model(demo, tmp_path):
     words = set()
     for p in demo.glob("*.txt"):
@@ -146,6 +150,7 @@ def test_fit_eval_export_run_with_a_tiny_model(demo, tmp_path):
     assert verify.stdout.startswith("ok:")
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2(tmp_path):
     proc = pathx("run", tmp_path, "-o", tmp_path / "out.xlsx", check=False)
     assert proc.returncode == 2 and ".csv or .jsonl" in proc.stderr

@@ -111,6 +111,7 @@ def test_held_out_styles_and_bad_arguments(tmp_path):
         corpus.generate(tmp_path, 1, formats=("docx",))
 
 
+@pytest.mark.slow
 def test_planted_phi_is_in_the_txt_and_text_pdf_files(clean):
     out, rows = clean
     kinds = collections.Counter()
@@ -131,6 +132,7 @@ def test_phi_false_writes_placeholders(tmp_path):
     assert "[NAME]" in (tmp_path / rows[0]["path"]).read_text()
 
 
+@pytest.mark.slow
 def test_gold_agrees_with_file_text(clean):
     """Handwritten invariants: the text holds the evidence for each rare or tricky label."""
     out, rows = clean
@@ -183,6 +185,7 @@ def test_noise_changes_text_but_not_labels():
     assert 30 <= changed <= 100
 
 
+@pytest.mark.slow
 def test_generation_is_fast(tmp_path):
     import time
 

@@ -17,6 +17,7 @@ from phi_fixtures import generate, score
 FIXTURES = generate(150, seed=7)
 
 
+@pytest.mark.slow
 def test_planted_phi_recall_is_complete_and_clinical_tokens_survive():
     sc = score(FIXTURES, deidentify)
     assert sc.phi_planted > 3000  # many formats of names, dates, IDs, contacts, addresses
@@ -27,6 +28,7 @@ def test_planted_phi_recall_is_complete_and_clinical_tokens_survive():
     assert sc.word_loss <= 0.02, sc.lost[:20]
 
 
+@pytest.mark.slow
 def test_no_planted_value_can_be_read_back_from_the_output():
     # Independent of the span bookkeeping: search the output text itself.
     for fx in FIXTURES[:60]:
@@ -181,6 +183,7 @@ def test_edited_rule_file_is_picked_up(tmp_path, monkeypatch):
     assert deidentify("Coach Carter called.").text == "Coach [NAME] called."
 
 
+@pytest.mark.slow
 def test_line_prefilter_changes_nothing_but_speed():
     """A rule with `only_lines_with` finds exactly what it finds when tried on the whole text."""
     from dataclasses import replace

@@ -133,6 +133,7 @@ def test_bad_labels_are_rejected_by_id(decoder_base, tmp_path):
 # -- fitting ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fit_learns_the_synthetic_set_and_writes_its_outputs(decoder_base, tmp_path):
     examples = synthetic(120)
     out = tmp_path / "out"
@@ -169,6 +170,7 @@ class Killed(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_resume_continues_a_killed_fit_to_the_same_end_state(decoder_base, tmp_path):
     examples = synthetic(48, seed=5)
     cfg = fast_config(epochs=2, checkpoint_every=2, eval_every=3)

@@ -45,6 +45,7 @@ def _section(report: str, heading: str) -> str:
     return report[start : end if end > 0 else None]
 
 
+@pytest.mark.slow  # the module's quick_run fixture runs bench/paper.py --quick (~30 s)
 def test_quick_report_has_five_tables_with_numbers(quick_run):
     out, _, _ = quick_run
     report = (out / "report.md").read_text(encoding="utf-8")
@@ -69,6 +70,7 @@ def test_quick_report_has_five_tables_with_numbers(quick_run):
     assert len(verdicts) == 11 and "not run" not in verdicts
 
 
+@pytest.mark.slow  # the module's quick_run fixture runs bench/paper.py --quick (~30 s)
 def test_quick_confusion_pngs_exist_and_are_drawn(quick_run):
     out, _, _ = quick_run
     report = (out / "report.md").read_text(encoding="utf-8")
@@ -83,6 +85,7 @@ def test_quick_confusion_pngs_exist_and_are_drawn(quick_run):
         assert any(b == 255 and r < 200 for r, g, b in colours), rel
 
 
+@pytest.mark.slow  # the module's quick_run fixture runs bench/paper.py --quick (~30 s)
 def test_rules_arm_matches_the_rule_engine_on_the_ingested_test_set(quick_run):
     """Table I's rule column is the engine's own accuracy on the materialised test units."""
     out, _, _ = quick_run
@@ -96,6 +99,7 @@ def test_rules_arm_matches_the_rule_engine_on_the_ingested_test_set(quick_run):
         assert metrics[task]["accuracy"] == pytest.approx(expected), task
 
 
+@pytest.mark.slow  # the module's quick_run fixture runs bench/paper.py --quick (~30 s)
 def test_quick_arms_record_params_time_and_memory(quick_run):
     out, _, _ = quick_run
     arms = out / "arms"
@@ -111,6 +115,7 @@ def test_quick_arms_record_params_time_and_memory(quick_run):
     assert len(answers) == len(read_labeled(out / "data" / "test.jsonl"))
 
 
+@pytest.mark.slow  # the module's quick_run fixture runs bench/paper.py --quick (~30 s)
 def test_rerun_reuses_finished_arms_and_reruns_a_removed_one(quick_run):
     out, cache, _ = quick_run
     (out / "arms" / "mt-frozen" / "metrics.json").unlink()
@@ -122,6 +127,7 @@ def test_rerun_reuses_finished_arms_and_reruns_a_removed_one(quick_run):
     assert (out / "arms" / "mt-frozen" / "metrics.json").exists()
 
 
+@pytest.mark.slow  # the module's quick_run fixture runs bench/paper.py --quick (~30 s)
 def test_report_only_runs_no_arm_and_marks_missing_ones(quick_run):
     out, cache, _ = quick_run
     shutil.rmtree(out / "arms" / "st-lora-grade")
@@ -133,6 +139,7 @@ def test_report_only_runs_no_arm_and_marks_missing_ones(quick_run):
     assert "LoRA, single-task Grade: not run" in report and "## Table V" in report
 
 
+@pytest.mark.slow  # the module's quick_run fixture runs bench/paper.py --quick (~30 s)
 def test_rerun_with_other_settings_is_refused(quick_run):
     out, cache, _ = quick_run
     proc = run_bench(out, cache, "--epochs", "2")

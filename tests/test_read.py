@@ -344,6 +344,7 @@ def _stream(entries: bytes, data: bytes) -> bytes:
     return b"<< /Length %d %s >>\nstream\n" % (len(data), entries) + data + b"\nendstream"
 
 
+@pytest.mark.slow
 def test_decompression_bomb_stream(tmp_path):
     # 400 MB of zeros deflate to ~400 KB: a page content stream far past the cap.
     size = 400_000_000

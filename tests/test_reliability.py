@@ -22,7 +22,8 @@ import pytest
 from pathx import schema
 from pathx.audit import audit_summary
 from pathx.ledger import ledger_path_for
-from pathx.output import TEMP_PREFIX, read_rows
+from pathx.fsutil import TEMP_PREFIX
+from pathx.output import read_rows
 from pathx.pdfwrite import write_scanned_pdf, write_text_pdf
 from pathx.pipeline import IngestOptions
 from pathx.run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, run_folder
@@ -162,6 +163,7 @@ def test_second_run_on_same_output_exits_75_at_once(tmp_path, corpus):
     assert _complete_rows(out) == reference
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_finishes_batch_flushes_and_exits_4(tmp_path, corpus, sig):
     inp, reference = corpus
@@ -196,6 +198,7 @@ def test_sigterm_finishes_batch_flushes_and_exits_4(tmp_path, corpus, sig):
 BUDGET = 10.0  # per-file seconds in the bad-input run (the 5 MB one-line text alone takes > 60 s)
 
 
+@pytest.mark.slow
 def test_bad_input_corpus_each_kind_errors_or_is_skipped_and_run_completes(tmp_path):
     inp, out, audit = tmp_path / "in", tmp_path / "out.csv", tmp_path / "audit.jsonl"
     expect, not_built = badinputs.build(inp, report_text(3))
@@ -270,6 +273,7 @@ def _pathx_cli_run(inp: Path, out: Path, tmp: Path, *extra: str, prefix: list[st
                           timeout=300, cwd=tmp)
 
 
+@pytest.mark.slow
 def test_no_phi_in_outputs_audit_console_or_errors_text_and_ocr(tmp_path):
     inp = tmp_path / "in"
     inp.mkdir()
@@ -330,6 +334,7 @@ def _unshare_works() -> bool:
     return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
+@pytest.mark.slow
 def test_run_with_network_blocked(tmp_path):
     guard = tmp_path / "guard"
     guard.mkdir()

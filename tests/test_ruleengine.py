@@ -381,6 +381,7 @@ def test_required_literals_are_what_every_match_must_contain():
         assert (set(got) if got else None) == expected, pattern
 
 
+@pytest.mark.slow
 def test_literal_precheck_changes_no_mention_and_no_redaction(engine, monkeypatch):
     """Skipping a regex on a text without its words must give the same results as running it."""
     from pathx import corpus, deid, ruleengine

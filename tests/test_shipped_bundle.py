@@ -46,6 +46,7 @@ def test_default_says_which_engine(tmp_path, monkeypatch):
         make_predictor("model")
 
 
+@pytest.mark.slow
 def test_readme_run_command_on_demo_reports(tmp_path):
     samples = tmp_path / "samples"
     corpus.generate(samples, 12, seed=77, formats=("txt", "pdf"))
