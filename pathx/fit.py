@@ -38,8 +38,7 @@ from pathx.errors import DataError, PathxError
 from pathx.metrics import EvalResult, evaluate, peak_memory
 from pathx.configcheck import Checker
 from pathx.fsutil import atomic_write_text
-from pathx.model import (ADAPTERS, CONFIG_FILE, PADDING_SIDES, POOLINGS, QUANTS, TRUNCATION_SIDES, WEIGHTS_FILE,
-                         MultiTaskClassifier, build_model)
+from pathx.model import (ADAPTERS, CONFIG_FILE, PADDING_SIDES, POOLINGS, QUANTS, TRUNCATION_SIDES, MultiTaskClassifier, build_model)
 
 SPLIT_FILE = "split.json"
 METRICS_FILE = "metrics.json"

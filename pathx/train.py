@@ -7,7 +7,6 @@ the repo), a digest of the training data, and per-task confidence thresholds for
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from pathx import paths, schema

@@ -13,7 +13,6 @@ from pathx.errors import PathxError
 from pathx.prompt import build_prompt
 from pathx.model import (
     CONFIG_FILE,
-    WEIGHTS_FILE,
     ModelConfig,
     Predictor,
     build_model,
