@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI: a wheel built from this checkout, installed into a fresh virtual environment outside it, runs the
-# README's main job (`pathx demo` + `pathx run` on the shipped default bundle) from another folder.
+# README's main job (`pathx demo` + `pathx run` on the shipped default engine) and the shipped bundle from another folder.
 # The rules and the bundle must come from the wheel (package data), not from the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,9 @@ export PATHX_CONFIG_DIR="$TMP/home/config" PATHX_CACHE_DIR="$TMP/home/cache" \
 unset PATHX_RULES_DIR PYTHONPATH
 "$TMP/venv/bin/pathx" demo samples/ >/dev/null
 "$TMP/venv/bin/pathx" run samples/ -o out.csv --quiet
+# The shipped bundle from the wheel runs too (bundles/DEFAULT may name the rule engine instead).
+SHIPPED=$("$VPY" -c 'from pathx.bundlefiles import list_bundles; print(list_bundles()[0])')
+"$TMP/venv/bin/pathx" run samples/ -o out-model.csv --quiet --engine model --bundle "$SHIPPED"
 "$VPY" - "$TMP/venv" <<'PY'
 import csv, sys
 from pathlib import Path
@@ -44,11 +47,25 @@ from pathx.bundlefiles import default_bundle
 venv = Path(sys.argv[1]).resolve()
 for what, where in (("package", Path(pathx.__file__)), ("rules", paths.rules_dir()), ("bundles", paths.bundles_dir())):
     assert venv in where.resolve().parents, f"{what} not from the installed wheel: {where}"
+from pathx.bundlefiles import default_marker, list_bundles
+from pathx.ruleengine import RuleEngine
+
+shipped = list_bundles()
+assert shipped and all(venv in b.resolve().parents for b in shipped), f"the wheel has no bundle: {shipped}"
 bundle = default_bundle()
-assert bundle is not None, "the wheel has no default bundle"
-rows = list(csv.DictReader(open("out.csv", encoding="utf-8")))
-assert rows and all(r["status"] == "ok" for r in rows), "error rows in out.csv"
-versions = {r["bundle"] for r in rows}
-assert versions == {bundle.stem}, f"rows not from the default bundle {bundle.name}: {versions}"
-print(f"wheel-check: ok ({len(rows)} rows from {bundle.name}, rules from {paths.rules_dir()})")
+expected = {bundle.stem} if bundle is not None else {f"rules-{RuleEngine.load().version}"}
+assert bundle is not None or default_marker() == "rules", "bundles/DEFAULT names neither a bundle nor rules"
+
+
+def rows_of(name):
+    rows = list(csv.DictReader(open(name, encoding="utf-8")))
+    assert rows and all(r["status"] == "ok" for r in rows), f"error rows in {name}"
+    return rows
+
+
+versions = {r["bundle"] for r in rows_of("out.csv")}
+assert versions == expected, f"rows not from the default engine {expected}: {versions}"
+model_versions = {r["bundle"] for r in rows_of("out-model.csv")}
+assert model_versions == {shipped[0].stem}, f"rows not from {shipped[0].name}: {model_versions}"
+print(f"wheel-check: ok (default {expected.pop()}, shipped {shipped[0].name}, rules from {paths.rules_dir()})")
 PY
