@@ -248,3 +248,9 @@ def test_a_benign_contralateral_side_gives_no_row_of_its_own():
     assert units[0].findings["t_stage"].value == "T2"
     two_tumours = one_tumour.replace("Benign breast tissue, negative for carcinoma", "Ductal carcinoma in situ, 6 mm")
     assert [u.specimen for u in units_from_text(two_tumours, "x.txt", engine, IngestOptions())] == ["left", "right"]
+
+
+def test_flattened_checklist_label_leader_and_value_rejoin(engine):
+    text = flat("FINAL DIAGNOSIS", "Invasive carcinoma", *FILLER, "Receptor Status:", "Estrogen receptor ...",
+                "Positive (more than 10% of cells stain)", "Ki-67 ..: 15% of tumour nuclei")
+    assert read(engine, text)["er"] == "Positive"
