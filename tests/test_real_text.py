@@ -254,3 +254,8 @@ def test_flattened_checklist_label_leader_and_value_rejoin(engine):
     text = flat("FINAL DIAGNOSIS", "Invasive carcinoma", *FILLER, "Receptor Status:", "Estrogen receptor ...",
                 "Positive (more than 10% of cells stain)", "Ki-67 ..: 15% of tumour nuclei")
     assert read(engine, text)["er"] == "Positive"
+
+
+@pytest.mark.parametrize("written, want", [("IIl/III", "G3"), ("lI", "G2"), ("lll", "G3"), ("III/III", "G3")])
+def test_grade_read_through_ocr_mixes_of_i_and_l(engine, written, want):
+    assert read(engine, f"FINAL DIAGNOSIS:\nInvasive ductal carcinoma, HISTOLOGIC GRADE {written}.\n")["grade"] == want
