@@ -182,40 +182,70 @@ class RunLock:
 # progress
 
 
+# Plain (cron, log file) mode prints a progress line at most this often; errors and skips always.
+PROGRESS_SECONDS = 10.0
+
+
 class _Progress:
+    """Progress of one run. `tick` comes once per file as soon as it is read (so the rate and ETA
+    are real, not per batch); `advance` once per file when its batch is committed, which only
+    adds what changed since the tick (a prediction failure, a file left for the next run)."""
+
     def __init__(self, console=None):
         self.console = console
 
     def start(self, total: int, unchanged: int) -> None: ...
+    def tick(self, outcome: Outcome) -> None: ...
     def advance(self, outcome: Outcome) -> None: ...
     def note(self, text: str) -> None: ...
     def finish(self, summary: RunSummary) -> None: ...
     def close(self) -> None: ...
 
+    def _count(self) -> tuple[float, float]:
+        """(files/s over this run's files so far, seconds left at that rate)."""
+        self.done += 1
+        rate = self.done / max(time.monotonic() - self.t0, 1e-6)
+        return rate, (self.total - self.done) / rate
+
+    @staticmethod
+    def _what(o: Outcome) -> str:
+        """What happened to a file, in one line: its escaped name and counts, never its text."""
+        if o.status == "ok":
+            r = o.result
+            return f"ok     {o.file} ({len(r.units)} specimen(s), {r.method}, {r.seconds:.2f}s)"
+        if o.status == "error":
+            return f"error  {o.error}"
+        return f"skip   {o.file}: {o.skip_reason}"
+
+    @staticmethod
+    def _shown(o: Outcome) -> tuple:
+        return (o.status, o.error, o.skip_reason)
+
 
 class _PlainProgress(_Progress):
-    """One line per file on stderr: what cron mails and log files want."""
+    """Lines on stderr, what cron mails and log files want: every error and skip, and a progress
+    line with files/s and ETA at most every PROGRESS_SECONDS (and for the first and last file)."""
 
     def _print(self, text: str) -> None:
         stream = self.console.file if self.console is not None else sys.stderr
         print(text, file=stream, flush=True)
 
     def start(self, total: int, unchanged: int) -> None:
-        self.total, self.done, self.t0 = total, 0, time.monotonic()
+        self.total, self.done, self.t0, self.last = total, 0, time.monotonic(), float("-inf")
+        self.shown: dict[int, tuple] = {}
         self._print(f"pathx run: {total} file(s) to process, {unchanged} unchanged skipped")
 
+    def tick(self, o: Outcome) -> None:
+        rate, eta = self._count()
+        now = time.monotonic()
+        self.shown[id(o)] = self._shown(o)
+        if o.status != "ok" or self.done in (1, self.total) or now - self.last >= PROGRESS_SECONDS:
+            self.last = now
+            self._print(f"[{self.done}/{self.total}] {self._what(o)}  {rate:.2f} files/s ETA {_hms(eta)}")
+
     def advance(self, o: Outcome) -> None:
-        self.done += 1
-        rate = self.done / max(time.monotonic() - self.t0, 1e-6)
-        eta = (self.total - self.done) / rate if rate > 0 else 0
-        if o.status == "ok":
-            r = o.result
-            what = f"ok     {o.file} ({len(r.units)} specimen(s), {r.method}, {r.seconds:.2f}s)"
-        elif o.status == "error":
-            what = f"error  {o.error}"
-        else:
-            what = f"skip   {o.file}: {o.skip_reason}"
-        self._print(f"[{self.done}/{self.total}] {what}  {rate:.2f} files/s ETA {_hms(eta)}")
+        if self.shown.pop(id(o), None) != self._shown(o):  # changed after it was read (or not ticked)
+            self._print(self._what(o))
 
     def note(self, text: str) -> None:
         self._print(f"pathx run: {text}")
@@ -225,7 +255,7 @@ class _PlainProgress(_Progress):
 
 
 class _RichProgress(_PlainProgress):
-    """A progress bar with files/s and ETA for people watching a terminal."""
+    """A progress bar with files/s and ETA, moved per file, for people watching a terminal."""
 
     def start(self, total: int, unchanged: int) -> None:
         from rich.console import Console
@@ -234,6 +264,7 @@ class _RichProgress(_PlainProgress):
 
         self.console = self.console or Console(stderr=True)
         self.total, self.done, self.t0 = total, 0, time.monotonic()
+        self.shown = {}
         self.bar = Progress(
             TextColumn("[bold]pathx run"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]} files/s"), TextColumn("ETA"), TimeRemainingColumn(),
@@ -244,14 +275,18 @@ class _RichProgress(_PlainProgress):
         if unchanged:
             self.console.print(f"{unchanged} unchanged file(s) skipped", markup=False, highlight=False)
 
+    def tick(self, o: Outcome) -> None:
+        from rich.markup import escape
+
+        rate, _ = self._count()
+        self.bar.update(self.task, advance=1, rate=f"{rate:.2f}", last=escape(o.file[-40:]))  # no markup
+        self.shown[id(o)] = self._shown(o)
+        if o.status != "ok":
+            self.console.print(self._what(o), markup=False, highlight=False)
+
     def advance(self, o: Outcome) -> None:
-        self.done += 1
-        rate = self.done / max(time.monotonic() - self.t0, 1e-6)
-        self.bar.update(self.task, advance=1, rate=f"{rate:.2f}", last=o.file[-40:])
-        if o.status == "error":
-            self.console.print(f"error  {o.error}", markup=False, highlight=False)
-        elif o.status == "skipped":
-            self.console.print(f"skip   {o.file}: {o.skip_reason}", markup=False, highlight=False)
+        if self.shown.pop(id(o), None) != self._shown(o):
+            self.console.print(self._what(o), markup=False, highlight=False)
 
     def note(self, text: str) -> None:
         if self.console is not None:
@@ -953,6 +988,7 @@ def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: i
                 # first use, so a run with nothing to do never pays for it.
                 _extract(o, ctx.root, getattr(ctx.predictor, "engine", None), ctx.options, ctx.ledger, ctx.stop)
             batch.append(o)
+            ctx.report.tick(o)  # per file, as it is read: a real rate and ETA
             summary.environment_error = env_streak.see(o)
             if (len(batch) >= batch_size or ctx.stop or summary.environment_error
                     or time.monotonic() - opened >= batch_seconds):

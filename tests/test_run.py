@@ -187,7 +187,9 @@ def test_progress_modes(tmp_path):
     lines = buf.getvalue().splitlines()
     assert lines[0] == "pathx run: 3 file(s) to process, 0 unchanged skipped"
     assert lines[1].startswith("[1/3] error  empty.txt: empty file")
-    assert lines[2].startswith("[2/3] ok     r000.txt (1 specimen(s), text,") and "files/s ETA" in lines[2]
+    # r000.txt: no line (under PROGRESS_SECONDS since the last one); the last file has one.
+    assert lines[2].startswith("[3/3] ok     r001.txt (1 specimen(s), text,") and "files/s ETA" in lines[2]
+    assert len(lines) == 4
     assert lines[-1].startswith("pathx run: 3 file(s): 3 processed (2 ok, 1 failed)") and lines[-1].endswith("exit 3")
 
     quiet = io.StringIO()
@@ -633,3 +635,30 @@ def test_prune_keeps_rows_under_a_folder_that_cannot_be_listed(tmp_path, monkeyp
     s = _run(inp, out, prune=True)
     names = {r["file"] for r in read_rows(out)}
     assert {"locked/r000.txt", "locked/r001.txt", "locked/", "r005.txt"} <= names and s.pruned == 0
+
+
+def test_progress_lines_come_per_file_with_a_real_rate_and_not_too_often(tmp_path, monkeypatch):
+    import pathx.run as run_mod
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 5)
+    (inp / "evil\x1b[31m.txt").write_text(report_text(1))
+    buf = io.StringIO()
+    seen_at_predict: list[str] = []
+    monkeypatch.setattr(run_mod, "PROGRESS_SECONDS", 0.0)  # a line for every file
+    pred = TinyPredictor(on_predict=lambda call: seen_at_predict.append(buf.getvalue()))
+    _run(inp, out, pred, progress="plain", console=Console(file=buf), batch_size=100)
+    # One batch of 6: the lines were printed as each file was read, before the batch's prediction.
+    assert seen_at_predict[0].count(" files/s ETA ") == 6
+    lines = [line for line in buf.getvalue().splitlines() if line.startswith("[")]
+    assert [line.split("]")[0] for line in lines] == [f"[{i}/6" for i in range(1, 7)]
+    rates = [float(line.split("  ")[-1].split(" files/s")[0]) for line in lines]
+    assert all(r > 0 for r in rates)
+    assert lines[-1].endswith("ETA 0:00:00") and "\x1b" not in buf.getvalue() and "evil\\x1b[31m.txt" in buf.getvalue()
+    assert "Invasive" not in buf.getvalue() and "ER: Positive" not in buf.getvalue()  # no report text
+
+    # With the default interval a fast run prints only the first and the last file.
+    monkeypatch.setattr(run_mod, "PROGRESS_SECONDS", 3600.0)
+    buf2 = io.StringIO()
+    _run(inp, out, progress="plain", console=Console(file=buf2), reprocess=True)
+    assert [line.split("]")[0] for line in buf2.getvalue().splitlines() if line.startswith("[")] == ["[1/6", "[6/6"]
