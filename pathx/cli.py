@@ -162,6 +162,10 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ...; default: GPU when present.")
 @OCR_OPTION
 @click.option("--reprocess", is_flag=True, help="Process every file again, even ones the ledger has seen.")
+@click.option("--prune", is_flag=True,
+              help="Remove the rows of files no longer under INPUT_PATH (deleted reports). Without it their rows "
+                   "stay. Only after a complete run, never for a folder that could not be listed, never when "
+                   "INPUT_PATH holds no report at all. A moved or renamed report takes over its old rows either way.")
 @click.option("--audit", "audit_path", type=click.Path(path_type=Path), default=None,
               help="Audit log (JSONL) path; default: a new file in the user log directory.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True,
@@ -178,8 +182,8 @@ def demo(outdir: Path, n: int, seed: int, scanned: bool) -> None:
               help="The ledger beside OUTPUT is damaged (exit 6): move it aside, rebuild it from OUTPUT's rows "
                    "(kept) and read every present file again.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output, and no warnings from libraries.")
-def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size, flush_seconds,
-        file_timeout, rebuild_ledger, quiet):
+def run(input_path, output, engine, bundle, base, device, ocr, reprocess, prune, audit_path, batch_size,
+        flush_seconds, file_timeout, rebuild_ledger, quiet):
     """Extract T/N/M, grade, ER, PR, HER2 from every report under INPUT_PATH into OUTPUT.
 
     INPUT_PATH is a folder (searched recursively for .pdf and .txt), one report file, or a
@@ -200,7 +204,7 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
         warnings.simplefilter("ignore")
     try:
         _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size,
-             flush_seconds, file_timeout, rebuild_ledger, quiet)
+             flush_seconds, file_timeout, rebuild_ledger, quiet, prune)
     except click.exceptions.Exit:
         raise
     except (click.ClickException, SystemExit, KeyboardInterrupt):
@@ -215,7 +219,7 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_
 
 
 def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit_path, batch_size,
-         flush_seconds, file_timeout, rebuild_ledger, quiet) -> None:
+         flush_seconds, file_timeout, rebuild_ledger, quiet, prune=False) -> None:
     from pathx.errors import EnvironmentFault
     from pathx.pipeline import IngestOptions
     from pathx.predict import make_predictor
@@ -249,7 +253,7 @@ def _run(input_path, output, engine, bundle, base, device, ocr, reprocess, audit
             summary = run_folder(folder, output, predictor, options=options, reprocess=reprocess,
                                  audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size,
                                  flush_seconds=flush_seconds, rebuild_ledger=rebuild_ledger, file_timeout=file_timeout,
-                                 input_errors=input_errors)
+                                 input_errors=input_errors, prune=prune)
     except PathxError as err:
         _fail(err, EXIT_USAGE)
     sys.exit(summary.exit_code)

@@ -12,6 +12,11 @@ Also kept here:
   memory on a hostile PDF, a crash in a parser) is recognised on restart and, after
   `MAX_CRASHES` such deaths, gets an error row instead of killing every nightly run;
 - a generation counter, so a restart knows whether the output already shows the last commit.
+
+A file moved or renamed inside the input folder (same content hash at a new path, old path gone)
+is recorded under its new key and the old key's rows are deleted in the same transaction
+(Record.replaces), so a kill at any point leaves either the old row or the new one, never both
+and never neither.
 """
 from __future__ import annotations
 
@@ -74,6 +79,9 @@ class Record:
     status: str
     rows: list[dict]
     signature: str | None = None
+    # The key of a vanished file with the same content that this file takes over (a report
+    # moved or renamed inside the input folder): its rows go in the same transaction.
+    replaces: str | None = None
 
 
 class Ledger:
@@ -156,6 +164,8 @@ class Ledger:
                     (rec.file, rec.sha256, version, rec.status, rec.signature, run_id, now),
                 )
                 self.conn.execute("DELETE FROM inflight WHERE file=?", (rec.file,))
+                if rec.replaces and rec.replaces != rec.file:
+                    self._forget(rec.replaces)
             generation = self.generation + 1
             self.set_meta("generation", str(generation))
         return generation
@@ -164,12 +174,16 @@ class Ledger:
         """Forget files entirely (rows included); returns the new generation."""
         with self._transaction():
             for f in files:
-                self.conn.execute("DELETE FROM rows WHERE file=?", (f,))
-                self.conn.execute("DELETE FROM files WHERE file=?", (f,))
-                self.conn.execute("DELETE FROM inflight WHERE file=?", (f,))
+                self._forget(f)
             generation = self.generation + 1
             self.set_meta("generation", str(generation))
         return generation
+
+    def _forget(self, file: str) -> None:
+        """Inside a transaction: remove one file's entry, rows and crash marker."""
+        self.conn.execute("DELETE FROM rows WHERE file=?", (file,))
+        self.conn.execute("DELETE FROM files WHERE file=?", (file,))
+        self.conn.execute("DELETE FROM inflight WHERE file=?", (file,))
 
     def rows(self) -> Iterator[dict]:
         """All output rows, ordered by file then specimen order within the file."""

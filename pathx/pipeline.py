@@ -23,7 +23,7 @@ from pathx.ocr import OCR_CHOICES
 from pathx.prompt import MODES as SLICE_MODES
 from pathx.prompt import build_prompt, slice_report
 from pathx.read import read_report
-from pathx.reportcheck import not_a_report
+from pathx.reportcheck import not_a_report, several_reports
 from pathx.segment import Segment, reflow, segment
 
 REPORT_SUFFIXES = (".pdf", ".txt")
@@ -115,7 +115,7 @@ def extract_file(path: Path, root: Path, engine, options: IngestOptions) -> File
     try:
         read = read_report(path, ocr=options.ocr, max_pages=options.max_pages)
         result.method, result.pages, result.warnings = read.method, read.pages, list(read.warnings)
-        problem = not_a_report(read.text)
+        problem = not_a_report(read.text) or several_reports(read.text, read.pages)
         if problem:
             raise ReportError(f"{path}: {problem}")
         clean = deidentify(read.text).text

@@ -28,7 +28,14 @@ Decisions:
 - The version key is the predictor version plus the ingest options (OCR mode, slicing), so a
   new bundle or rule set, or turning OCR on, reprocesses files.
 - Files removed from the input folder keep their rows (the registry keeps what was read);
-  error rows of removed files are dropped, as they hold no data.
+  error rows of removed files are dropped, as they hold no data. With `prune=True` (--prune)
+  every row of a file no longer under INPUT goes, after a complete run only, never for files
+  under a folder that could not be listed, and never when INPUT holds no report at all (an
+  unmounted share would otherwise empty the output).
+- A file moved or renamed inside INPUT (a new or changed path whose content hash equals that of
+  a vanished path) takes over the vanished path's rows: it is read as usual and its record
+  deletes the old key's rows in the same transaction (Record.replaces), so a kill never leaves
+  both or neither. Each vanished path is taken over at most once (two copies moved: two pairs).
 - A failed file whose content could be hashed is not retried until it or the version key
   changes (an encrypted PDF stays encrypted); a file that could not even be read (permissions,
   vanished, not a regular file) is retried every run. Either way its error row stays in the
@@ -105,6 +112,9 @@ class RunSummary:
     errors_in_output: int = 0  # input files whose current output row is an error (drives exit 3)
     rows: int = 0  # rows in the output file
     dropped: int = 0  # error rows of vanished files removed
+    moved: int = 0  # files that took over the rows of a vanished file with the same content
+    pruned: int = 0  # files no longer under INPUT whose rows --prune removed
+    prune_note: str | None = None  # why --prune removed nothing although files vanished
     interrupted: bool = False
     environment_error: str | None = None  # why the run stopped early (exit 5)
     seconds: float = 0.0
@@ -124,6 +134,7 @@ class Outcome:
     fault: str | None = None  # with error: "file" (kept until it changes) or "environment" (retried)
     rows: list[dict] = field(default_factory=list)
     predict_seconds: float = 0.0
+    replaces: str | None = None  # key of a vanished file with this content (a move): its rows go
 
     @property
     def status(self) -> str:
@@ -171,40 +182,70 @@ class RunLock:
 # progress
 
 
+# Plain (cron, log file) mode prints a progress line at most this often; errors and skips always.
+PROGRESS_SECONDS = 10.0
+
+
 class _Progress:
+    """Progress of one run. `tick` comes once per file as soon as it is read (so the rate and ETA
+    are real, not per batch); `advance` once per file when its batch is committed, which only
+    adds what changed since the tick (a prediction failure, a file left for the next run)."""
+
     def __init__(self, console=None):
         self.console = console
 
     def start(self, total: int, unchanged: int) -> None: ...
+    def tick(self, outcome: Outcome) -> None: ...
     def advance(self, outcome: Outcome) -> None: ...
     def note(self, text: str) -> None: ...
     def finish(self, summary: RunSummary) -> None: ...
     def close(self) -> None: ...
 
+    def _count(self) -> tuple[float, float]:
+        """(files/s over this run's files so far, seconds left at that rate)."""
+        self.done += 1
+        rate = self.done / max(time.monotonic() - self.t0, 1e-6)
+        return rate, (self.total - self.done) / rate
+
+    @staticmethod
+    def _what(o: Outcome) -> str:
+        """What happened to a file, in one line: its escaped name and counts, never its text."""
+        if o.status == "ok":
+            r = o.result
+            return f"ok     {o.file} ({len(r.units)} specimen(s), {r.method}, {r.seconds:.2f}s)"
+        if o.status == "error":
+            return f"error  {o.error}"
+        return f"skip   {o.file}: {o.skip_reason}"
+
+    @staticmethod
+    def _shown(o: Outcome) -> tuple:
+        return (o.status, o.error, o.skip_reason)
+
 
 class _PlainProgress(_Progress):
-    """One line per file on stderr: what cron mails and log files want."""
+    """Lines on stderr, what cron mails and log files want: every error and skip, and a progress
+    line with files/s and ETA at most every PROGRESS_SECONDS (and for the first and last file)."""
 
     def _print(self, text: str) -> None:
         stream = self.console.file if self.console is not None else sys.stderr
         print(text, file=stream, flush=True)
 
     def start(self, total: int, unchanged: int) -> None:
-        self.total, self.done, self.t0 = total, 0, time.monotonic()
+        self.total, self.done, self.t0, self.last = total, 0, time.monotonic(), float("-inf")
+        self.shown: dict[int, tuple] = {}
         self._print(f"pathx run: {total} file(s) to process, {unchanged} unchanged skipped")
 
+    def tick(self, o: Outcome) -> None:
+        rate, eta = self._count()
+        now = time.monotonic()
+        self.shown[id(o)] = self._shown(o)
+        if o.status != "ok" or self.done in (1, self.total) or now - self.last >= PROGRESS_SECONDS:
+            self.last = now
+            self._print(f"[{self.done}/{self.total}] {self._what(o)}  {rate:.2f} files/s ETA {_hms(eta)}")
+
     def advance(self, o: Outcome) -> None:
-        self.done += 1
-        rate = self.done / max(time.monotonic() - self.t0, 1e-6)
-        eta = (self.total - self.done) / rate if rate > 0 else 0
-        if o.status == "ok":
-            r = o.result
-            what = f"ok     {o.file} ({len(r.units)} specimen(s), {r.method}, {r.seconds:.2f}s)"
-        elif o.status == "error":
-            what = f"error  {o.error}"
-        else:
-            what = f"skip   {o.file}: {o.skip_reason}"
-        self._print(f"[{self.done}/{self.total}] {what}  {rate:.2f} files/s ETA {_hms(eta)}")
+        if self.shown.pop(id(o), None) != self._shown(o):  # changed after it was read (or not ticked)
+            self._print(self._what(o))
 
     def note(self, text: str) -> None:
         self._print(f"pathx run: {text}")
@@ -214,7 +255,7 @@ class _PlainProgress(_Progress):
 
 
 class _RichProgress(_PlainProgress):
-    """A progress bar with files/s and ETA for people watching a terminal."""
+    """A progress bar with files/s and ETA, moved per file, for people watching a terminal."""
 
     def start(self, total: int, unchanged: int) -> None:
         from rich.console import Console
@@ -223,6 +264,7 @@ class _RichProgress(_PlainProgress):
 
         self.console = self.console or Console(stderr=True)
         self.total, self.done, self.t0 = total, 0, time.monotonic()
+        self.shown = {}
         self.bar = Progress(
             TextColumn("[bold]pathx run"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]} files/s"), TextColumn("ETA"), TimeRemainingColumn(),
@@ -233,14 +275,18 @@ class _RichProgress(_PlainProgress):
         if unchanged:
             self.console.print(f"{unchanged} unchanged file(s) skipped", markup=False, highlight=False)
 
+    def tick(self, o: Outcome) -> None:
+        from rich.markup import escape
+
+        rate, _ = self._count()
+        self.bar.update(self.task, advance=1, rate=f"{rate:.2f}", last=escape(o.file[-40:]))  # no markup
+        self.shown[id(o)] = self._shown(o)
+        if o.status != "ok":
+            self.console.print(self._what(o), markup=False, highlight=False)
+
     def advance(self, o: Outcome) -> None:
-        self.done += 1
-        rate = self.done / max(time.monotonic() - self.t0, 1e-6)
-        self.bar.update(self.task, advance=1, rate=f"{rate:.2f}", last=o.file[-40:])
-        if o.status == "error":
-            self.console.print(f"error  {o.error}", markup=False, highlight=False)
-        elif o.status == "skipped":
-            self.console.print(f"skip   {o.file}: {o.skip_reason}", markup=False, highlight=False)
+        if self.shown.pop(id(o), None) != self._shown(o):
+            self.console.print(self._what(o), markup=False, highlight=False)
 
     def note(self, text: str) -> None:
         if self.console is not None:
@@ -557,10 +603,13 @@ def _predict(batch: list[Outcome], predictor) -> None:
 
 
 def _record_for(o: Outcome, bundle: str) -> Record:
+    # Only a file whose content was read and hashed takes over a moved file's rows; a passing
+    # failure (no hash) leaves the old rows where they are.
+    replaces = o.replaces if o.sha256 else None
     if o.error:
         return Record(o.file, o.sha256, "error", [out.error_row(o.file, o.error, bundle)],
-                      o.signature if o.sha256 else None)
-    return Record(o.file, o.sha256, "ok", o.rows, o.signature)
+                      o.signature if o.sha256 else None, replaces)
+    return Record(o.file, o.sha256, "ok", o.rows, o.signature, replaces)
 
 
 # --------------------------------------------------------------------------------------------
@@ -730,6 +779,7 @@ def run_folder(
     rebuild_ledger: bool = False,
     file_timeout: float = FILE_TIMEOUT,
     input_errors: list[tuple[str, str]] | None = None,
+    prune: bool = False,
 ) -> RunSummary:
     """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc.
 
@@ -748,6 +798,8 @@ def run_folder(
         return _usage(f"{input_dir}: input folder does not exist", console)
     if batch_size < 1:
         return _usage("batch size must be at least 1", console)
+    if prune and not input_dir.is_dir():
+        return _usage("--prune needs a folder (or .jsonl) as INPUT, not a single report file", console)
     ledger_path = ledger_path_for(output)
     try:
         if output.exists() and output.stat().st_size > 0 and not ledger_path.exists():
@@ -779,7 +831,7 @@ def run_folder(
         report = _make_progress(progress, console)
         return _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_size, batch_seconds,
                            flush_seconds, summary, ledger, audit, report, stop, audit_note, t_start, console,
-                           input_errors or [])
+                           input_errors or [], prune)
     except LedgerDamaged as err:
         report.close()
         return _fatal(EXIT_LEDGER, str(err), console, summary)
@@ -816,7 +868,8 @@ def run_folder(
 
 
 def _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_size, batch_seconds, flush_seconds,
-                summary, ledger, audit, report, stop, audit_note, t_start, console, input_errors) -> RunSummary:
+                summary, ledger, audit, report, stop, audit_note, t_start, console, input_errors,
+                prune=False) -> RunSummary:
     """The run itself, under the lock, with the ledger and audit log open."""
     stop.install()
     remove_stale_temps(output)
@@ -831,7 +884,7 @@ def _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_siz
         predictor_version=predictor.version, rules_version=_rules_version(predictor),
         host=socket.gethostname(), pid=os.getpid(), input=str(input_dir.resolve()),
         output=str(output.resolve()), ledger=str(summary.ledger), version_key=version,
-        options={**dataclasses.asdict(options), "reprocess": reprocess, "batch_size": batch_size,
+        options={**dataclasses.asdict(options), "reprocess": reprocess, "prune": prune, "batch_size": batch_size,
                  "batch_seconds": batch_seconds, "format": fmt},
         audit_fallback=audit_note,
     )
@@ -847,9 +900,13 @@ def _run_locked(input_dir, output, fmt, predictor, options, reprocess, batch_siz
         extra += [Outcome(path=input_dir, file=key, error=message, fault="file") for key, message in input_errors]
         summary.files_seen = len(paths) + len(extra)
         present = {_relative(p, root) for p in paths} | {o.file for o in extra}
-        _process(ctx, paths, reprocess, batch_size, batch_seconds, extra)
+        hidden = tuple(o.file for o in extra if o.file.endswith("/"))  # unlisted folders ("./" = INPUT)
+        vanished = _vanished(ledger, present, hidden) if input_dir.is_dir() else {}
+        _process(ctx, paths, reprocess, batch_size, batch_seconds, extra, vanished)
         summary.interrupted = bool(stop)
         if input_dir.is_dir() and not summary.interrupted and not summary.environment_error:
+            if prune:
+                _prune(ctx, present, hidden, bool(paths))
             _drop_vanished_errors(ctx, present)
     except KeyboardInterrupt:  # a second Ctrl-C: stop now; the ledger rolled back what was open
         summary.interrupted = True
@@ -904,7 +961,7 @@ def _unlisted_outcome(folder: Path, err: OSError, root: Path) -> Outcome:
 
 
 def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: int,
-             batch_seconds: float, extra: list[Outcome] = ()) -> None:
+             batch_seconds: float, extra: list[Outcome] = (), vanished: dict[str, list[str]] | None = None) -> None:
     summary = ctx.summary
     # Cheap pass first (stat, hash only when the stat changed) so the progress total is real work.
     todo: list[Outcome] = list(extra)
@@ -913,6 +970,8 @@ def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: i
         if o.skip_reason == "unchanged":
             summary.unchanged += 1
         else:
+            if vanished and o.sha256 and vanished.get(o.sha256):
+                o.replaces = vanished[o.sha256].pop(0)  # moved here: takes over that row
             todo.append(o)
     ctx.report.start(len(todo), summary.unchanged)
 
@@ -929,6 +988,7 @@ def _process(ctx: _RunContext, paths: list[Path], reprocess: bool, batch_size: i
                 # first use, so a run with nothing to do never pays for it.
                 _extract(o, ctx.root, getattr(ctx.predictor, "engine", None), ctx.options, ctx.ledger, ctx.stop)
             batch.append(o)
+            ctx.report.tick(o)  # per file, as it is read: a real rate and ETA
             summary.environment_error = env_streak.see(o)
             if (len(batch) >= batch_size or ctx.stop or summary.environment_error
                     or time.monotonic() - opened >= batch_seconds):
@@ -986,12 +1046,44 @@ def _commit_batch(ctx: _RunContext, batch: list[Outcome], interrupted: bool) -> 
     _kill_point("commit")
     if records:
         ctx.ledger.record(records, ctx.version, ctx.run_id)
+        summary.moved += sum(1 for r in records if r.replaces)
         for o in committed:  # audited once committed: a killed batch leaves no false claims
             _audit_file(ctx.audit, o)
         _kill_point("written")
         if time.monotonic() - ctx.last_flush >= ctx.flush_seconds:
             materialise(ctx.ledger, ctx.output, ctx.fmt)
             ctx.last_flush = time.monotonic()
+
+
+def _under(file: str, folders: tuple[str, ...]) -> bool:
+    """Is `file` inside one of the folders (keys ending in '/', './' = INPUT) that could not be listed?"""
+    return any(f == "./" or file.startswith(f) for f in folders)
+
+
+def _vanished(ledger: Ledger, present: set[str], hidden: tuple[str, ...]) -> dict[str, list[str]]:
+    """Content hash -> keys (sorted) of ledger files no longer under INPUT: candidates a moved file takes over."""
+    by_hash: dict[str, list[str]] = {}
+    for f, e in sorted(ledger.entries().items()):
+        if f not in present and e.sha256 and not f.endswith("/") and not _under(f, hidden):
+            by_hash.setdefault(e.sha256, []).append(f)
+    return by_hash
+
+
+def _prune(ctx: _RunContext, present: set[str], hidden: tuple[str, ...], found_any: bool) -> None:
+    """--prune: remove the rows of every file no longer under INPUT (one transaction)."""
+    gone = [f for f in sorted(ctx.ledger.entries()) if f not in present and not _under(f, hidden)]
+    if not gone:
+        return
+    if not found_any:
+        ctx.summary.prune_note = (f"--prune removed nothing: INPUT holds no report file (unmounted?) and the "
+                                  f"output has {len(gone)} file(s)")
+        ctx.audit.write("prune_refused", files=len(gone), reason="no report file under INPUT")
+        return
+    ctx.ledger.drop(gone)
+    ctx.summary.pruned = len(gone)
+    ctx.audit.write("pruned", files=gone, reason="--prune: no longer under INPUT")
+    materialise(ctx.ledger, ctx.output, ctx.fmt)
+    ctx.last_flush = time.monotonic()
 
 
 def _drop_vanished_errors(ctx: _RunContext, present: set[str]) -> None:
@@ -1022,7 +1114,7 @@ def _finish(ctx: _RunContext, present: set[str], t_start: float) -> None:
         counts={"seen": summary.files_seen, "processed": summary.processed, "ok": summary.ok,
                 "failed": summary.failed, "unchanged": summary.unchanged, "skipped": summary.skipped,
                 "errors_in_output": summary.errors_in_output, "rows": summary.rows,
-                "dropped": summary.dropped},
+                "dropped": summary.dropped, "moved": summary.moved, "pruned": summary.pruned},
         exit_code=summary.exit_code, interrupted=summary.interrupted,
         signal=signal.Signals(stop.signum).name if stop else None, seconds=round(summary.seconds, 3),
     )
@@ -1033,6 +1125,7 @@ def _audit_file(audit: AuditLog, o: Outcome) -> None:
     r = o.result
     audit.write(
         "file", file=o.file, sha256=o.sha256, status="error" if o.error else "ok", error=o.error,
+        moved_from=o.replaces if o.sha256 else None,
         fault=o.fault if o.error else None,
         method=r.method if r else None, pages=r.pages if r else 0,
         specimens=len(o.rows), warnings=list(r.warnings) if r else [],
@@ -1046,6 +1139,12 @@ def _summary_message(s: RunSummary, stop: _StopFlag) -> str:
         f"{s.unchanged} unchanged, {s.skipped} skipped",
         f"{s.rows} row(s) in {s.output}",
     ]
+    if s.moved:
+        parts.append(f"{s.moved} moved file(s) took over their old rows")
+    if s.pruned:
+        parts.append(f"{s.pruned} file(s) no longer in INPUT pruned")
+    if s.prune_note:
+        parts.append(s.prune_note)
     if s.errors_in_output:
         parts.append(f"{s.errors_in_output} file(s) with error rows")
     if s.interrupted:

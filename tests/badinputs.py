@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,6 +234,13 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     # 28 a report PDF saved with a .txt name (the bytes of a PDF, not its text).
     write_text_pdf(folder / "pdf_bytes.txt", report)
     expect["pdf_bytes.txt"] = Expect("error", "a PDF saved with a .txt name")
+    # 29 a dump of 200 reports (200 patients) in one .txt: flagged, not merged into one report's rows.
+    dump = [re.sub(r"(?m)^(DOB:\s*).*$", f"\\g<1>01/{k % 28 + 1:02d}/19{k % 60 + 30}", report) for k in range(200)]
+    (folder / "dump_200.txt").write_text("\n\n".join(dump), encoding="utf-8")
+    expect["dump_200.txt"] = Expect("error", "holds at least 200 reports")
+    # 29b the same report pasted 4 times (no patient field differs): its repeated title lines.
+    (folder / "pasted_4x.txt").write_text("\n\n".join([report] * 4), encoding="utf-8")
+    expect["pasted_4x.txt"] = Expect("error", "holds at least 4 reports")
     # 25 a hidden folder (like `.hidden.txt`, not read: no row).
     (folder / ".hiddendir").mkdir()
     (folder / ".hiddendir" / "x.txt").write_text(report)

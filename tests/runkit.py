@@ -147,7 +147,7 @@ args = {args!r}
 summary = run_folder(Path(args["input"]), Path(args["output"]), TinyPredictor(),
                      options=IngestOptions(ocr=args.get("ocr", "off")), batch_size=args.get("batch_size", 2),
                      flush_seconds=args.get("flush_seconds", 0), audit_path=args.get("audit"), progress=args.get("progress", "plain"),
-                     reprocess=args.get("reprocess", False))
+                     reprocess=args.get("reprocess", False), prune=args.get("prune", False))
 sys.exit(summary.exit_code)
 """
 

@@ -458,3 +458,26 @@ def test_not_a_report_check_has_one_small_vocabulary():
     assert not_a_report("Invasive ductal carcinoma. ER positive, HER2 negative.") is None
     for text in ("hello", "root:$6$x:19700:0:99999:7:::", "Meeting: the T1 line and the N2 printer."):
         assert not_a_report(text).startswith("not a breast pathology report")
+
+
+def test_several_reports_in_one_file_are_counted_not_merged():
+    from runkit import report_text
+
+    from pathx.reportcheck import MIN_HEADINGS, count_reports, several_reports
+
+    one = report_text(1, bilateral=True)
+    assert count_reports(one) == (1, "") and several_reports(one) is None
+    # The same patient's report with an addendum repeating the header: still one report.
+    assert several_reports(one + "\n\nADDENDUM\n" + one.split("\n\n")[0]) is None
+    # Two patients: two reports, said with counts only (no value of any field).
+    two = report_text(1) + "\n\n" + report_text(2)
+    problem = several_reports(two)
+    assert problem.startswith("holds at least 2 reports (2 different") and "split it" in problem
+    for value in ("03/11/1941", "03/12/1942", "S24-", "MRN:"):
+        assert value not in problem
+    # A title repeated as a running page header of a 5-page PDF is not several reports...
+    paged = "\n\f".join(["SURGICAL PATHOLOGY REPORT\nPage text."] * 5)
+    assert count_reports(paged, pages=5)[0] == 1 and count_reports(paged, pages=0)[0] == 5
+    # ...but MIN_HEADINGS 'Final diagnosis' headings are.
+    assert count_reports("FINAL DIAGNOSIS: x\n" * MIN_HEADINGS)[0] == MIN_HEADINGS
+    assert several_reports("FINAL DIAGNOSIS: x\n" * (MIN_HEADINGS - 1)) is None

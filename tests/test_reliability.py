@@ -460,3 +460,43 @@ def test_sigterm_inside_a_slow_file_is_honoured_within_seconds(tmp_path):
     assert set(rows) == {"r000.txt", "r001.txt"}  # the slow file is left for the next run
     con = sqlite3.connect(ledger_path_for(out))
     assert con.execute("SELECT COUNT(*) FROM inflight").fetchone()[0] == 0  # not counted as a crash
+
+
+@pytest.mark.parametrize("point", ["extract:2", "commit:1", "written:1", "rename:2", "written:2"])
+def test_sigkill_while_moved_files_take_over_never_loses_or_doubles_a_row(tmp_path, corpus, point):
+    """Reports moved inside INPUT (no --prune), with a SIGKILL at each crash window: the rerun ends
+    with exactly the reference rows under the new names, each exactly once; then a --prune of a
+    deleted report killed mid-publish, and its rerun."""
+    src, reference = corpus
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    shutil.copytree(src, inp)
+    assert run_driver(inp, out, tmp_path, batch_size=2).returncode == EXIT_OK
+    moves = {"r001.txt": "moved/r001.txt", "r002.txt": "r002-renamed.txt", "r004.txt": "moved/r4.txt"}
+    (inp / "moved").mkdir()
+    for old, new in moves.items():
+        (inp / old).rename(inp / new)
+    (inp / "r006.txt").unlink()
+    renamed = sorted(({**r, "file": moves.get(r["file"], r["file"])} for r in reference),
+                     key=lambda r: (r["file"], r["specimen"]))
+
+    def check(expected):
+        rows = sorted(_complete_rows(out), key=lambda r: (r["file"], r["specimen"]))
+        assert rows == expected
+        con = sqlite3.connect(ledger_path_for(out))
+        assert con.execute("SELECT COUNT(*) FROM rows").fetchone()[0] == len(expected)
+        assert sorted(f for (f,) in con.execute("SELECT file FROM files")) == sorted({r["file"] for r in expected})
+        con.close()
+
+    killed = run_driver(inp, out, tmp_path, env_extra={"PATHX_TEST_KILL_AT": point}, batch_size=2)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    after_kill = {r["file"] for r in _complete_rows(out)}  # never a torn file, never a file under two names
+    for old, new in moves.items():
+        assert (old in after_kill) != (new in after_kill), f"{old} -> {new}: {sorted(after_kill)}"
+    again = run_driver(inp, out, tmp_path, batch_size=2)
+    assert again.returncode == EXIT_OK, again.stderr
+    check(renamed)  # the deleted r006.txt keeps its rows without --prune
+
+    pruned = run_driver(inp, out, tmp_path, env_extra={"PATHX_TEST_KILL_AT": "rename:1"}, batch_size=2, prune=True)
+    assert pruned.returncode == -signal.SIGKILL, pruned.stderr
+    assert run_driver(inp, out, tmp_path, batch_size=2, prune=True).returncode == EXIT_OK
+    check([r for r in renamed if r["file"] != "r006.txt"])

@@ -187,7 +187,9 @@ def test_progress_modes(tmp_path):
     lines = buf.getvalue().splitlines()
     assert lines[0] == "pathx run: 3 file(s) to process, 0 unchanged skipped"
     assert lines[1].startswith("[1/3] error  empty.txt: empty file")
-    assert lines[2].startswith("[2/3] ok     r000.txt (1 specimen(s), text,") and "files/s ETA" in lines[2]
+    # r000.txt: no line (under PROGRESS_SECONDS since the last one); the last file has one.
+    assert lines[2].startswith("[3/3] ok     r001.txt (1 specimen(s), text,") and "files/s ETA" in lines[2]
+    assert len(lines) == 4
     assert lines[-1].startswith("pathx run: 3 file(s): 3 processed (2 ok, 1 failed)") and lines[-1].endswith("exit 3")
 
     quiet = io.StringIO()
@@ -541,3 +543,122 @@ def test_lock_or_ledger_owned_by_another_user_says_chown(tmp_path, monkeypatch):
     line = _one_error_line(buf.getvalue())
     assert s.exit_code == EXIT_ENVIRONMENT and "Permission denied" in line and "chown" in line
     assert f"uid {os.getuid()}" in line
+
+
+def test_moved_file_takes_over_its_row_and_prune_removes_deleted_ones(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    files = write_reports(inp, 4)  # r002 is bilateral (two rows)
+    assert _run(inp, out).exit_code == EXIT_OK
+    before = read_rows(out)
+
+    # Moved into a sub-folder and renamed: one set of rows, under the new name only.
+    (inp / "2024").mkdir()
+    files[2].rename(inp / "2024" / "moved.txt")
+    s = _run(inp, out)
+    assert (s.processed, s.moved, s.exit_code) == (1, 1, EXIT_OK)
+    rows = read_rows(out)
+    assert {r["file"] for r in rows} == {"r000.txt", "r001.txt", "2024/moved.txt", "r003.txt"}
+    assert len(rows) == len(before) and len(rows) == len(set(_keys(rows)))
+    assert [r["er"] for r in rows if r["file"] == "2024/moved.txt"] == [r["er"] for r in before
+                                                                          if r["file"] == "r002.txt"]
+    assert "moved file(s) took over" in s.message
+    records = [r for r in audit_records(s.audit) if r.get("event") == "file"]
+    assert records[0]["moved_from"] == "r002.txt"
+
+    # --reprocess after a move never brings back the old key either.
+    files[1].rename(inp / "r001-renamed.txt")
+    s = _run(inp, out, reprocess=True)
+    assert s.moved == 1
+    rows = read_rows(out)
+    assert "r001.txt" not in {r["file"] for r in rows} and len(rows) == len(set(_keys(rows))) == len(before)
+
+    # Two copies of one content moved: each vanished path is taken over once; a copy whose
+    # original is still there is a new file (two rows, as the folder holds two files).
+    (inp / "c1.txt").write_text(report_text(9))
+    (inp / "c2.txt").write_text(report_text(9))
+    _run(inp, out)
+    (inp / "c1.txt").rename(inp / "d1.txt")
+    (inp / "c2.txt").rename(inp / "d2.txt")
+    (inp / "r000-copy.txt").write_bytes(files[0].read_bytes())
+    s = _run(inp, out)
+    assert (s.moved, s.processed) == (2, 3)
+    names = {r["file"] for r in read_rows(out)}
+    assert {"d1.txt", "d2.txt", "r000.txt", "r000-copy.txt"} <= names and not {"c1.txt", "c2.txt"} & names
+
+    # Deleted without --prune: rows stay. With --prune: gone (ledger too).
+    files[3].unlink()
+    s = _run(inp, out)
+    assert s.pruned == 0 and "r003.txt" in {r["file"] for r in read_rows(out)}
+    s = _run(inp, out, prune=True)
+    assert (s.pruned, s.processed, s.exit_code) == (1, 0, EXIT_OK) and "pruned" in s.message
+    assert "r003.txt" not in {r["file"] for r in read_rows(out)}
+    import sqlite3
+    con = sqlite3.connect(ledger_path_for(out))
+    assert con.execute("SELECT COUNT(*) FROM files WHERE file='r003.txt'").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM rows").fetchone()[0] == len(read_rows(out))
+    con.close()
+    pruned = [r for r in audit_records(s.audit) if r.get("event") == "pruned"]
+    assert pruned and pruned[0]["files"] == ["r003.txt"]
+
+
+def test_prune_refuses_an_empty_input_and_a_single_file(tmp_path):
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    files = write_reports(inp, 2)
+    _run(inp, out)
+    # An unmounted share looks like an empty folder: --prune must not empty the output.
+    for f in files:
+        f.unlink()
+    s = _run(inp, out, prune=True)
+    assert s.pruned == 0 and "removed nothing" in s.message
+    assert {r["file"] for r in read_rows(out)} == {"r000.txt", "r001.txt"}
+    write_reports(inp, 1)
+    assert _run(inp / "r000.txt", tmp_path / "one.csv", prune=True).exit_code == EXIT_USAGE
+
+
+def test_prune_keeps_rows_under_a_folder_that_cannot_be_listed(tmp_path, monkeypatch):
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp / "locked", 2)
+    write_reports(inp, 1, start=5)
+    _run(inp, out)
+    import pathx.pipeline as pipeline
+
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kw):  # the sub-folder cannot be listed this time (as root: simulated)
+        for dirpath, dirnames, filenames in real_walk(top, onerror=onerror, **kw):
+            if dirpath.endswith("locked"):
+                onerror(PermissionError(13, "Permission denied", dirpath))
+                continue
+            yield dirpath, dirnames, filenames
+
+    monkeypatch.setattr(pipeline.os, "walk", walk)
+    s = _run(inp, out, prune=True)
+    names = {r["file"] for r in read_rows(out)}
+    assert {"locked/r000.txt", "locked/r001.txt", "locked/", "r005.txt"} <= names and s.pruned == 0
+
+
+def test_progress_lines_come_per_file_with_a_real_rate_and_not_too_often(tmp_path, monkeypatch):
+    import pathx.run as run_mod
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    write_reports(inp, 5)
+    (inp / "evil\x1b[31m.txt").write_text(report_text(1))
+    buf = io.StringIO()
+    seen_at_predict: list[str] = []
+    monkeypatch.setattr(run_mod, "PROGRESS_SECONDS", 0.0)  # a line for every file
+    pred = TinyPredictor(on_predict=lambda call: seen_at_predict.append(buf.getvalue()))
+    _run(inp, out, pred, progress="plain", console=Console(file=buf), batch_size=100)
+    # One batch of 6: the lines were printed as each file was read, before the batch's prediction.
+    assert seen_at_predict[0].count(" files/s ETA ") == 6
+    lines = [line for line in buf.getvalue().splitlines() if line.startswith("[")]
+    assert [line.split("]")[0] for line in lines] == [f"[{i}/6" for i in range(1, 7)]
+    rates = [float(line.split("  ")[-1].split(" files/s")[0]) for line in lines]
+    assert all(r > 0 for r in rates)
+    assert lines[-1].endswith("ETA 0:00:00") and "\x1b" not in buf.getvalue() and "evil\\x1b[31m.txt" in buf.getvalue()
+    assert "Invasive" not in buf.getvalue() and "ER: Positive" not in buf.getvalue()  # no report text
+
+    # With the default interval a fast run prints only the first and the last file.
+    monkeypatch.setattr(run_mod, "PROGRESS_SECONDS", 3600.0)
+    buf2 = io.StringIO()
+    _run(inp, out, progress="plain", console=Console(file=buf2), reprocess=True)
+    assert [line.split("]")[0] for line in buf2.getvalue().splitlines() if line.startswith("[")] == ["[1/6", "[6/6"]
