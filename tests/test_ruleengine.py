@@ -397,3 +397,34 @@ def test_literal_precheck_changes_no_mention_and_no_redaction(engine, monkeypatc
     assert [deid.find_phi(t) for t in texts] == fast_phi
     assert [engine._find_mentions(t) for t in clean] == fast
     assert sum(map(len, fast)) > 20 * len(texts)
+
+
+@pytest.mark.slow
+def test_rule_matching_and_hints_are_linear_in_text_size(engine):
+    """A one-line dump ten times longer takes about ten times as long, not a hundred (issue 14).
+
+    Many headers and prior-case sentences make the per-mention section/context lookup the cost
+    that used to grow with (mentions x sections). Best of three runs, so a busy machine does not
+    decide it. The engine before the fix took 16x on 20 k -> 200 k characters and more on longer texts."""
+    import time
+
+    from pathx.segment import reflow
+
+    unit = ("FINAL DIAGNOSIS: invasive ductal carcinoma, Nottingham grade 2, 2.1 cm, pT2 pN0 (0/3) ; "
+            "COMMENT: compare prior case (see S20-1234 pT1) ; ER: positive (90%) ; PR: negative (0%) ; "
+            "HER2 (IHC): 1+ ; MICROSCOPIC: sections show tumour ; ")
+
+    def best(n: int) -> float:
+        text = (unit * (n // len(unit) + 1))[:n]
+        times = []
+        for _ in range(3):
+            engine.__dict__.pop("_mention_cache", None)
+            t0 = time.perf_counter()
+            work = reflow(text)
+            engine.hints(work)
+            engine.extract(work)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    small, large = best(40_000), best(400_000)
+    assert large / small <= 12.5, f"10x text took {large / small:.1f}x the time ({small:.2f} s -> {large:.2f} s)"
