@@ -303,7 +303,7 @@ def _recipes_help() -> str:
     except OSError as err:
         return f"Recipes: none readable ({type(err).__name__})."
     width = max((len(name) for name, _, _ in rows), default=0)
-    lines = [f"  {name:<{width}}  {text}" + ("  [default]" if default else "") for name, text, default in rows]
+    lines = [f"  {name:<{width}}  {text}" + (" [default]" if default else "") for name, text, default in rows]
     return "\b\nRecipes (recipes/*.toml; recipes/DEFAULT names the default):\n" + "\n".join(lines)
 
 
