@@ -45,10 +45,14 @@ from pathx import paths
 from pathx.bundlefiles import default_bundle
 
 venv = Path(sys.argv[1]).resolve()
-for what, where in (("package", Path(pathx.__file__)), ("rules", paths.rules_dir()), ("bundles", paths.bundles_dir())):
+for what, where in (("package", Path(pathx.__file__)), ("rules", paths.rules_dir()), ("recipes", paths.recipes_dir()),
+                    ("bundles", paths.bundles_dir())):
     assert venv in where.resolve().parents, f"{what} not from the installed wheel: {where}"
 from pathx.bundlefiles import default_marker, list_bundles
+from pathx.recipes import load_recipe, recipe_names
 from pathx.ruleengine import RuleEngine
+
+assert recipe_names() and load_recipe().name in recipe_names(), f"the wheel has no recipes: {paths.recipes_dir()}"
 
 shipped = list_bundles()
 assert shipped and all(venv in b.resolve().parents for b in shipped), f"the wheel has no bundle: {shipped}"

@@ -11,17 +11,15 @@ fit() {  # fit NAME ARGS...: fresh, or --resume when a checkpoint is there; skip
   local out=work/runs/$1; shift
   if [ -f "$out/metrics.json" ]; then echo "$out: done"; return; fi
   local resume=(); [ -d "$out/checkpoint" ] && resume=(--resume)
-  $PX fit work/data/train.jsonl -o "$out" "$@" "${resume[@]}" --checkpoint-every 20 --eval-every 60
+  $PX fit work/data/train.jsonl -o "$out" "$@" "${resume[@]}" --checkpoint-every 20
 }
 
-# all-MiniLM-L6-v2 + LoRA, per-task pooling, rule values in the hints and a rule prior on the
-# logits (started at log P(label | rule value) on the training set): ~30 min.
-fit minilm-prior --base minilm-l6-v2 --adapter lora --pooling task --hint-values --rule-prior --epochs 2 \
-  --lr 2e-3 --micro-batch 4 --grad-accum 4 --max-length 512
+# The recipes are recipes/NAME.toml (`pathx fit --help` lists them); each run's output folder is named after it.
+# minilm-prior (the default recipe, bundles/minilm-prior-0.2.0): MiniLM + LoRA, per-task pooling, rule values
+# in the hints and a rule prior on the logits: ~30 min.
+fit minilm-prior --recipe minilm-prior
 # The same without the rule prior (bundles/minilm-values-0.1.0): ~35 min.
-fit minilm-values --base minilm-l6-v2 --adapter lora --pooling task --hint-values --epochs 2 --lr 2e-3 \
-  --micro-batch 4 --grad-accum 4 --max-length 512
-# SmolLM2-135M-Instruct + LoRA (r=16, alpha=16, q/k/v/o), same input: 100 steps, ~50 min.
-fit smollm2-values --base smollm2-135m-instruct --adapter lora --pooling task --hint-values --epochs 1 \
-  --max-steps 100 --lr 1e-3 --micro-batch 4 --grad-accum 4 --max-length 512
+fit minilm-values --recipe minilm-values
+# SmolLM2-135M-Instruct + LoRA, same input: 100 steps, ~50 min.
+fit smollm2-values --recipe smollm2-values
 echo "all fits done"

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 import pathx
-from pathx import schema
 from pathx.errors import PathxError
 
 EXIT_USAGE = 2
@@ -34,7 +33,7 @@ K_OPTION = click.option("-k", "k", type=int, default=5, show_default=True, help=
 
 
 # Options whose name is not the config field's (--micro-batch sets micro_batch, and so on).
-OPTION_OF_FIELD = {"slice_mode": "--slice", "k": "-k", "unknown_as_not_reported": "--null-is-not-reported"}
+OPTION_OF_FIELD = {"slice_mode": "--slice", "k": "-k"}
 
 
 def _config(make, **kw):
@@ -299,76 +298,107 @@ def label(input_path: Path, output: Path, ocr: str, audit_n: int, seed: int) -> 
     sys.exit(3 if report.file_errors else 0)
 
 
-@main.command()
+def _recipes_help() -> str:
+    """The fit command's epilog: the shipped recipes, read from recipes/."""
+    try:
+        from pathx.recipes import recipe_list
+
+        rows = recipe_list()
+    except OSError as err:
+        return f"Recipes: none readable ({type(err).__name__})."
+    width = max((len(name) for name, _, _ in rows), default=0)
+    lines = [f"  {name:<{width}}  {text}" + (" [default]" if default else "") for name, text, default in rows]
+    return "\b\nRecipes (recipes/*.toml; recipes/DEFAULT names the default):\n" + "\n".join(lines)
+
+
+# Options of `pathx fit` that set a recipe key (click parameter name -> key). Given on the command line
+# they win over the recipe and --set; left out, the recipe decides.
+FIT_FLAG_KEYS = {
+    "base": "base", "adapter": "adapter", "tasks": "tasks", "pooling": "pooling", "epochs": "epochs",
+    "max_steps": "max_steps", "lr": "lr", "micro_batch": "micro_batch", "grad_accum": "grad_accum",
+    "max_length": "max_length", "quant": "quant", "class_weights": "class_weights", "eval_every": "eval_every",
+    "checkpoint_every": "checkpoint_every", "null_is_not_reported": "unknown_as_not_reported",
+    "slice_mode": "slice_mode", "k": "k", "hints": "hints", "hint_values": "hint_values",
+    "rule_prior": "rule_prior", "device": "device",
+}
+RECIPE_DEFAULT = "(default: the recipe's)"
+
+
+@main.command(epilog=_recipes_help())
 @click.argument("train_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output folder of the fit.")
-@click.option("--base", default="smollm2-135m-instruct", show_default=True,
-              help="Base model: smollm2-135m-instruct, minilm-l6-v2 (shipped), or a local HF folder / .gguf file.")
-@click.option("--adapter", type=click.Choice(["lora", "ia3", "prefix", "frozen"]), default="lora", show_default=True,
+@click.option("--recipe", default=None, metavar="NAME",
+              help="Training recipe: a name listed below, or a .toml file. Default: the one recipes/DEFAULT names.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override one recipe setting (repeatable): any FitConfig field, base, hints, hint_values, "
+                   "slice_mode or k; VALUE is read as TOML (2e-3, true, [\"er\", \"pr\"]) or else as a word. "
+                   "Precedence: recipe < --set < the options below.")
+@click.option("--base", default=None,
+              help="Base model: smollm2-135m-instruct, minilm-l6-v2 (shipped), or a local HF folder / .gguf file "
+                   + RECIPE_DEFAULT + ".")
+@click.option("--adapter", type=click.Choice(["lora", "ia3", "prefix", "frozen"]), default=None,
               help="PEFT arm: LoRA r=16 a=16 on q/k/v/o; (IA)3; prefix tuning (32 tokens); frozen (heads only).")
-@click.option("--tasks", default=",".join(schema.TASKS), show_default=True, help="Comma-separated subset (single-task runs).")
-@click.option("--pooling", type=click.Choice(["auto", "last", "mean", "cls", "task"]), default="auto", show_default=True,
+@click.option("--tasks", default=None, help="Comma-separated subset (single-task runs); default: all seven fields.")
+@click.option("--pooling", type=click.Choice(["auto", "last", "mean", "cls", "task"]), default=None,
               help="Vector the heads read: auto = last token (decoders) / mean (encoders), as in the paper; "
                    "task = each head reads the end of its own hint line (one forward pass, seven vectors).")
 @click.option("--val", "val_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Validation set; default: a stratified 80/10/10 split of TRAIN_FILE (seed 42).")
 @click.option("--test", "test_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
-@click.option("--epochs", type=int, default=3, show_default=True)
+@click.option("--epochs", type=int, default=None)
 @click.option("--max-steps", type=int, default=None, help="Cap on optimizer steps (the schedule follows the cap).")
-@click.option("--lr", type=float, default=1e-4, show_default=True)
-@click.option("--micro-batch", type=int, default=2, show_default=True)
-@click.option("--grad-accum", type=int, default=8, show_default=True)
-@click.option("--max-length", type=int, default=512, show_default=True, help="Tokens per input.")
-@click.option("--quant", type=click.Choice(["none", "nf4"]), default="none", show_default=True,
+@click.option("--lr", type=float, default=None)
+@click.option("--micro-batch", type=int, default=None)
+@click.option("--grad-accum", type=int, default=None)
+@click.option("--max-length", type=int, default=None, help="Tokens per input.")
+@click.option("--quant", type=click.Choice(["none", "nf4"]), default=None,
               help="nf4 = QLoRA: 4-bit NF4 backbone (bitsandbytes) + paged 8-bit AdamW.")
-@click.option("--class-weights", default="her2", show_default=True,
-              help="Tasks weighted by balanced inverse class frequency (paper eq. 7); 'none' for none.")
+@click.option("--class-weights", default=None,
+              help="Tasks weighted by balanced inverse class frequency (paper eq. 7; default her2); 'none' for none.")
 @click.option("--eval-every", type=int, default=None, help="Optimizer steps between validations (default: each epoch).")
-@click.option("--checkpoint-every", type=int, default=50, show_default=True, help="Optimizer steps between checkpoints.")
-@click.option("--null-is-not-reported", is_flag=True,
+@click.option("--checkpoint-every", type=int, default=None, help="Optimizer steps between checkpoints (default 50).")
+@click.option("--null-is-not-reported", is_flag=True, default=None,
               help="Treat null labels as 'not reported' (fully labelled sets) instead of unknown (masked).")
 @SLICE_OPTION
 @K_OPTION
-@click.option("--hints/--no-hints", default=True, show_default=True, help="Rule-engine hints in the prompt.")
-@click.option("--hint-values/--no-hint-values", default=False, show_default=True,
+@click.option("--hints/--no-hints", default=None, help="Rule-engine hints in the prompt.")
+@click.option("--hint-values/--no-hint-values", default=None,
               help="Start each hint line with the rule engine's resolved label (the model learns when to trust it).")
-@click.option("--rule-prior", is_flag=True,
+@click.option("--rule-prior/--no-rule-prior", default=None,
               help="Add to each head's logits a learned table indexed by that rule value, started at "
                    "log P(label | rule value) on the training set (needs --hint-values).")
 @click.option("--resume", is_flag=True, help="Continue a killed fit in OUTPUT from its last checkpoint.")
-@click.option("--device", default="auto", show_default=True)
-def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, epochs, max_steps, lr, micro_batch, grad_accum,
-        max_length, quant, class_weights, eval_every, checkpoint_every, null_is_not_reported, slice_mode, k, hints,
-        hint_values, rule_prior, resume, device):
+@click.option("--device", default=None, help="auto (default), cpu, cuda, cuda:1 ...")
+@click.pass_context
+def fit(ctx, train_file, output, recipe, sets, val_file, test_file, resume, **flags):
     """Train a multi-task classifier (LLM encoder + adapter + one head per field) on labelled JSONL.
 
     \b
     TRAIN_FILE is the labelled-data format (see `pathx label`, or `pathx demo`'s gold.jsonl).
+    What is trained comes from a recipe (below), adjusted by --set KEY=VALUE and the options.
     Writes OUTPUT/: config.json, adapter_heads.safetensors (best weights), split.json,
     metrics.json (accuracy, macro-F1, AUROC, confusion matrices, time, peak memory),
     pipeline.json (slicing, rule set, review thresholds). Checkpoints every N steps;
     a killed fit continues with --resume. Then: pathx bundle export OUTPUT -o bundles/NAME-1.0.0.safetensors
     """
-    from pathx.fit import FitConfig
-    from pathx.pipeline import IngestOptions
-    from pathx.ruleengine import RuleEngine
+    from click.core import ParameterSource
+
+    from pathx.recipes import RecipeError, plan_fit
     from pathx.train import fit_labeled
 
-    task_list = tuple(t.strip() for t in tasks.split(",") if t.strip())  # FitConfig checks the names
-    if rule_prior and not (hint_values and hints):
-        raise click.UsageError("--rule-prior reads the rule values in the hint lines: add --hint-values (and --hints)")
-    weights = [] if class_weights == "none" else [t.strip() for t in class_weights.split(",") if t.strip()]
-    config = _config(FitConfig, tasks=list(task_list), adapter=adapter, pooling=None if pooling == "auto" else pooling,
-                     quant=None if quant == "none" else quant,
-                     max_length=max_length, lr=lr, micro_batch=micro_batch, grad_accum=grad_accum, epochs=epochs,
-                     max_steps=max_steps, eval_every=eval_every, checkpoint_every=checkpoint_every,
-                     class_weights=weights, unknown_as_not_reported=null_is_not_reported, device=device,
-                     rule_prior=rule_prior)
-    options = _config(IngestOptions, slice_mode=slice_mode, k=k, tasks=task_list, hint_values=hint_values and hints)
+    option = {p.name: p.opts[0] for p in ctx.command.params}
+    given = {FIT_FLAG_KEYS[name]: (option[name], value) for name, value in flags.items()
+             if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE}
     try:
-        engine = RuleEngine.load() if hints else None
-        result = fit_labeled(train_file, output, base=base, config=config, options=options, engine=engine,
-                             val_path=val_file, test_path=test_file, resume=resume)
+        plan = plan_fit(recipe, sets, given)
+    except RecipeError as err:
+        raise click.BadParameter(err.message, param_hint=f"'{err.source}'") from None
+    try:
+        from pathx.ruleengine import RuleEngine
+
+        engine = RuleEngine.load() if plan.hints else None
+        result = fit_labeled(train_file, output, base=plan.base, config=plan.config, options=plan.options,
+                             engine=engine, val_path=val_file, test_path=test_file, resume=resume)
     except PathxError as err:
         _fail(err)
     from pathx.metrics import EvalResult, print_metrics
@@ -376,7 +406,8 @@ def fit(train_file, output, base, adapter, tasks, pooling, val_file, test_file, 
     shown = result.metrics.get("test") or result.metrics.get("val")
     if shown:
         print_metrics(EvalResult.from_dict(shown), title=f"{output} ({'test' if result.metrics.get('test') else 'val'})")
-    click.echo(f"fit written to {output} (step {result.global_step}, best val loss {result.best_val_loss})")
+    click.echo(f"fit written to {output} (recipe {plan.recipe}, step {result.global_step}, "
+               f"best val loss {result.best_val_loss})")
 
 
 @main.command("eval")

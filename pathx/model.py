@@ -29,7 +29,7 @@ from pathx import schema
 from pathx.basemodels import BaseModel, BaseModelError, resolve_base
 from pathx.errors import PathxError
 from pathx.fsutil import atomic_path
-from pathx.prompt import hint_line_ends, hint_values
+from pathx.prompt import parse_prompt
 
 # bitsandbytes (imported by peft) warns on every start that an optional CPU kernel package is
 # missing; it falls back to its own NF4 code, so the line is only noise in cron logs.
@@ -351,15 +351,17 @@ class MultiTaskClassifier(nn.Module):
         prompts = list(prompts)
         pre, post = self._wrap
         budget = max(1, cfg.max_length - len(pre) - len(post))
-        enc = self.tokenizer(prompts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        enc = self.tokenizer([str(p) for p in prompts], add_special_tokens=False, return_offsets_mapping=True,
+                             verbose=False)
         out = []
         for prompt, ids, offsets in zip(prompts, enc["input_ids"], enc["offset_mapping"]):
-            ids, offsets = _cut(list(ids), list(offsets), budget, cfg.truncation_side, prompt.rfind("\nHints:"))
+            prompt = parse_prompt(prompt, cfg.tasks)  # a built Prompt as it is; plain text is read once
+            ids, offsets = _cut(list(ids), list(offsets), budget, cfg.truncation_side, prompt.hints_at)
             row = TokenIds(pre + ids + post)
             if cfg.pooling == "task":
-                row.task_positions = [len(pre) + _last_token_before(offsets, e) for e in hint_line_ends(prompt, cfg.tasks)]
+                row.task_positions = [len(pre) + _last_token_before(offsets, e) for e in prompt.hint_line_ends(cfg.tasks)]
             if cfg.rule_prior:
-                row.rule_values = [_class_index(cfg.classes[t], v) for t, v in zip(cfg.tasks, hint_values(prompt, cfg.tasks))]
+                row.rule_values = [_class_index(cfg.classes[t], v) for t, v in zip(cfg.tasks, prompt.values_for(cfg.tasks))]
             out.append(row)
         return out
 

@@ -62,6 +62,11 @@ def rules_dir() -> Path:
     return _dir("PATHX_RULES_DIR", str(_shipped("_rules", "rules")))
 
 
+def recipes_dir() -> Path:
+    """Training recipes for `pathx fit --recipe` and the DEFAULT marker: `recipes/` (package data pathx._recipes)."""
+    return _shipped("_recipes", "recipes")
+
+
 def bundles_dir() -> Path:
     """Shipped bundles and the DEFAULT marker: `bundles/` (package data pathx._bundles)."""
     return _shipped("_bundles", "bundles")

@@ -21,7 +21,7 @@ from pathx.deid import deidentify
 from pathx.errors import EnvironmentFault, ReportError
 from pathx.ocr import OCR_CHOICES
 from pathx.prompt import MODES as SLICE_MODES
-from pathx.prompt import build_prompt, slice_report
+from pathx.prompt import Prompt, build_prompt, slice_report
 from pathx.read import read_report
 from pathx.reportcheck import not_a_report, several_reports
 from pathx.segment import Segment, reflow, segment
@@ -64,7 +64,7 @@ class Unit:
     specimen: str | None
     text: str  # de-identified specimen text
     sliced: str
-    prompt: str
+    prompt: Prompt  # a str: the model input, with its hint spans and rule values (prompt.Prompt)
     hints: dict[str, list[str]]
     report_text: str = ""  # whole de-identified report (the naive baseline reads it unsegmented)
     # The rule engine's resolved findings, worked out with the hints; predictors reuse them

@@ -29,6 +29,9 @@ The prompt has the paper's four blocks:
 
 With one task, "Classes:" is followed by that task's classes on the same line. Every task has
 its hint line; "none" says the rule engine found no evidence for it.
+
+`build_prompt` returns a Prompt: the text above (a str) carrying the offset of the Hints block, the
+span of each hint line and the rule value written in it, so the model never parses them back out.
 """
 from __future__ import annotations
 
@@ -188,9 +191,52 @@ VALUE_SEP = " | "  # between the rule value and the evidence of a hint line
 UNRESOLVED = "?"  # the rule value when the engine resolved nothing
 
 
+HINTS_HEADER = "Hints:"
+
+
+class Prompt(str):
+    """A built prompt: its text (the str itself, byte for byte what the model reads) and what
+    `build_prompt` knew while writing it, so nothing parses the text back:
+
+      hints_at     character offset of the newline before the Hints block header (-1: no block)
+      hint_spans   {task: (start, end)} character span of each task's hint line
+      rule_values  {task: label or None} the rule engine's resolved label written in each line
+                   (None: resolved nothing, "?", or the prompt was built without values)
+
+    A str subclass, so a Prompt goes wherever prompt text went (JSONL, equality, concatenation);
+    anything derived from it (a slice, `+`) is plain text again, without the facts. Text that
+    comes from outside (a prompt read from a file, a caller's string) gets them from
+    `parse_prompt`, the only reader of prompt text."""
+
+    def __new__(cls, text: str, hints_at: int = -1, hint_spans: dict | None = None,
+                rule_values: dict | None = None):
+        self = super().__new__(cls, text)
+        self.hints_at = hints_at
+        self.hint_spans = dict(hint_spans or {})
+        self.rule_values = dict(rule_values or {})
+        return self
+
+    def __reduce__(self):  # pickles with its facts (str's own reduce would drop them)
+        return (Prompt, (str(self), self.hints_at, self.hint_spans, self.rule_values))
+
+    @property
+    def text(self) -> str:
+        return str(self)
+
+    def hint_line_ends(self, tasks=schema.TASKS) -> list[int]:
+        """End offset of each task's hint line (the per-task pooling points), in task order; the
+        prompt's end for a task without a line."""
+        return [self.hint_spans[t][1] if t in self.hint_spans else len(self) for t in tasks]
+
+    def values_for(self, tasks=schema.TASKS) -> list[str | None]:
+        """The rule value written in each task's hint line, in task order (None: no value, no line)."""
+        return [self.rule_values.get(t) for t in tasks]
+
+
 def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.TASKS,
-                 values: dict[str, str | None] | None = None) -> str:
-    """The four-block prompt (Field, Classes, Report, Hints) for one unit and its tasks.
+                 values: dict[str, str | None] | None = None) -> Prompt:
+    """The four-block prompt (Field, Classes, Report, Hints) for one unit and its tasks, with the
+    span of every hint line and the rule values it holds (see Prompt).
 
     `values` (optional): the rule engine's resolved label per task, written before the evidence
     ("Grade_hint: G3 | GRADE 3 OF 3; nuclear grade 2"; "?" when the engine resolved nothing)."""
@@ -208,50 +254,58 @@ def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.T
     parts.append("Report:")
     parts.append(sliced.strip())
     parts.append("")
-    parts.append("Hints:")
+    hints_at = sum(len(part) + 1 for part in parts) - 1  # the newline before the header
+    parts.append(HINTS_HEADER)
+    at = hints_at + 1 + len(HINTS_HEADER) + 1  # where the next line starts
+    spans, found = {}, {}
     hints = hints or {}
     for t in tasks:
         evidence = [_one_line(e)[:MAX_HINT_CHARS] for e in hints.get(t) or [] if _one_line(e)]
         kept = list(dict.fromkeys(evidence))[:MAX_HINTS_PER_TASK]
         line = "; ".join(kept) if kept else NO_HINT
+        value = None
         if values is not None and (kept or values.get(t)):
-            line = f"{values.get(t) or UNRESOLVED}{VALUE_SEP}{line}"
+            written = values.get(t) or UNRESOLVED
+            line = f"{written}{VALUE_SEP}{line}"
+            value = None if written == UNRESOLVED else written
         # Every task gets its line, so a model pooled per task always finds its token there.
         parts.append(f"{HINT_NAMES[t]}: {line}")
-    return "\n".join(parts)
+        spans.setdefault(t, (at, at + len(parts[-1])))
+        found.setdefault(t, value)
+        at += len(parts[-1]) + 1
+    return Prompt("\n".join(parts), hints_at, spans, found)
 
 
-def _hint_line_spans(prompt: str, tasks) -> list[tuple[int, int] | None]:
-    """(start, end) character offsets of each task's hint line in the Hints block, in task
-    order; None for a task without a line."""
-    head, sep, tail = prompt.rpartition("\nHints:")
-    if not sep:
-        return [None] * len(tuple(tasks))
-    base = len(head) + len(sep)
-    spans = []
-    for t in tasks:
-        start = tail.find("\n" + HINT_NAMES[t] + ":")
-        if start < 0:
-            spans.append(None)
-            continue
-        stop = tail.find("\n", start + 1)
-        spans.append((base + start + 1, base + (len(tail) if stop < 0 else stop)))
-    return spans
+def parse_prompt(text: str, tasks=schema.TASKS) -> Prompt:
+    """The facts of a prompt that comes as text (read from a file, given by a caller): `text` itself
+    when it is a Prompt, else found in the text: the last Hints header, the first line of each
+    task's hint name after it, and the value before " | " on that line. Prompts built here never
+    come this way."""
+    if isinstance(text, Prompt):
+        return text
+    hints_at = text.rfind("\n" + HINTS_HEADER)
+    spans, found = {}, {}
+    if hints_at >= 0:
+        for t in tasks:
+            start = text.find("\n" + HINT_NAMES[t] + ":", hints_at + 1)
+            if start < 0:
+                continue
+            stop = text.find("\n", start + 1)
+            spans[t] = (start + 1, len(text) if stop < 0 else stop)
+            body = text[spans[t][0] + len(HINT_NAMES[t]) + 1 : spans[t][1]].strip()
+            value = body.split(VALUE_SEP, 1)[0].strip() if VALUE_SEP in body else None
+            found[t] = None if value in (None, "", UNRESOLVED) else value
+    return Prompt(text, hints_at, spans, found)
 
 
 def hint_line_ends(prompt: str, tasks=schema.TASKS) -> list[int]:
     """Character offset of the end of each task's hint line (the model's per-task pooling
     points), in task order; the prompt's end for a task whose line is missing."""
-    return [span[1] if span else len(prompt) for span in _hint_line_spans(prompt, tasks)]
+    return parse_prompt(prompt, tasks).hint_line_ends(tasks)
 
 
 def hint_values(prompt: str, tasks=schema.TASKS) -> list[str | None]:
     """The rule engine's resolved label per task as written in a prompt built with `values`
     ("Grade_hint: G3 | ..." -> "G3"); None where the engine resolved nothing ("?"), where the
     line has no value, or where the task has no hint line."""
-    found = []
-    for t, span in zip(tasks, _hint_line_spans(prompt, tasks)):
-        body = prompt[span[0] + len(HINT_NAMES[t]) + 1 : span[1]].strip() if span else ""
-        value = body.split(VALUE_SEP, 1)[0].strip() if VALUE_SEP in body else None
-        found.append(None if value in (None, "", UNRESOLVED) else value)
-    return found
+    return parse_prompt(prompt, tasks).values_for(tasks)

@@ -156,5 +156,5 @@ def test_usage_errors_exit_2(tmp_path):
     assert proc.returncode == 2 and ".csv or .jsonl" in proc.stderr
     proc = pathx("fit", __file__, "-o", tmp_path / "f", "--tasks", "t_stage,colour", check=False)
     assert proc.returncode == 2 and "colour" in proc.stderr
-    proc = pathx("fit", __file__, "-o", tmp_path / "f", "--rule-prior", check=False)
+    proc = pathx("fit", __file__, "-o", tmp_path / "f", "--rule-prior", "--no-hint-values", check=False)
     assert proc.returncode == 2 and "--hint-values" in proc.stderr

@@ -234,6 +234,24 @@ def test_task_pooling_reads_each_hint_line_end(tiny_bases, family, side):
     assert not torch.allclose(together[:, 0], together[:, 2])  # heads read different tokens
 
 
+@pytest.mark.parametrize("family", ["decoder", "encoder"])
+def test_built_prompts_and_their_text_tokenize_alike(tiny_bases, family):
+    # A Prompt hands the model its hint spans and rule values; the same text given as a plain string is read
+    # for them. Positions, rule-value indices and the cut before the Hints block must not differ.
+    tasks = ["grade", "er", "her2"]
+    prompts = [build_prompt(report, {"grade": ["grade 2"], "er": ["er | positive"], "her2": ["Hints: her2 0"]},
+                            tasks, values=values)
+               for report in ("x", "Hints: a report line\nER_hint: no | " + " ".join(["tumour"] * 300))
+               for values in ({"grade": "G2", "er": "Positive", "her2": None}, {"grade": None}, {})]
+    model = build_model(tiny_bases[family], tasks=tasks, adapter="frozen", pooling="task", rule_prior=True,
+                        max_length=96, device="cpu")
+    built, text = model.tokenize(prompts), model.tokenize([p.text for p in prompts])
+    assert [list(r) for r in built] == [list(r) for r in text]
+    assert [r.task_positions for r in built] == [r.task_positions for r in text]
+    assert [r.rule_values for r in built] == [r.rule_values for r in text]
+    assert built[0].rule_values == [1, 0, 4] and built[1].rule_values == [4, 4, 4]
+
+
 def test_task_pooling_trains_and_survives_save_load(tiny_bases, tmp_path):
     model = build_model(tiny_bases["decoder"], tasks=["grade", "er", "her2"], adapter="lora", pooling="task", device="cpu")
     model.calibrate(TASK_PROMPTS)

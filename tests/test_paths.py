@@ -1,4 +1,4 @@
-"""Where pathx finds its shipped rules and bundles: the checkout's folders, or package data in a wheel."""
+"""Where pathx finds its shipped rules, recipes and bundles: the checkout's folders, or package data in a wheel."""
 from __future__ import annotations
 
 import fnmatch
@@ -16,6 +16,7 @@ def test_a_checkout_reads_its_own_rules_and_bundles(monkeypatch):
     monkeypatch.delenv("PATHX_RULES_DIR", raising=False)
     assert paths.rules_dir() == REPO / "rules"
     assert paths.bundles_dir() == REPO / "bundles"
+    assert paths.recipes_dir() == REPO / "recipes"
 
 
 def test_pathx_rules_dir_overrides(monkeypatch, tmp_path):
@@ -33,6 +34,7 @@ def test_an_installed_package_reads_its_package_data(monkeypatch, tmp_path):
         monkeypatch.delenv("PATHX_RULES_DIR", raising=False)
         assert paths.rules_dir() == Path(pathx.__file__).parent / "_rules"
         assert paths.bundles_dir() == Path(pathx.__file__).parent / "_bundles"
+        assert paths.recipes_dir() == Path(pathx.__file__).parent / "_recipes"
     finally:
         monkeypatch.undo()
         paths._shipped.cache_clear()
@@ -41,7 +43,7 @@ def test_an_installed_package_reads_its_package_data(monkeypatch, tmp_path):
 def test_every_tracked_rule_and_bundle_file_is_package_data():
     cfg = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     folders = {pkg: Path(folder) for pkg, folder in cfg["package-dir"].items()}
-    tracked = subprocess.run(["git", "ls-files", "rules", "bundles"], cwd=REPO, capture_output=True,
+    tracked = subprocess.run(["git", "ls-files", "rules", "recipes", "bundles"], cwd=REPO, capture_output=True,
                              text=True, check=True).stdout.split()
     assert tracked
     for name in tracked:

@@ -1,13 +1,17 @@
 """Slicing (+/-K lines around prioritised anchors) and the four-block prompt (paper III.A.1)."""
 from __future__ import annotations
 
+import json
+import pickle
+import random
 import shutil
 
 import pytest
 
 from pathx import paths, schema
 from pathx.errors import RuleFileError
-from pathx.prompt import build_prompt, hint_line_ends, hint_values, load_anchors, slice_report
+from pathx.prompt import (HINT_NAMES, Prompt, build_prompt, hint_line_ends, hint_values, load_anchors, parse_prompt,
+                          slice_report)
 
 
 def _report(n: int, anchors: dict[int, str]) -> str:
@@ -154,6 +158,78 @@ def test_hint_line_ends_point_at_each_task_line():
     assert ends[-1] == len(prompt)
     # a line cut off by truncation points at the prompt's end
     assert hint_line_ends(prompt[: ends[3]])[4:] == [ends[3]] * 3
+
+
+PIECES = ["ER", "pT1c", "G3", "Hints:", "Hints: not the block", "ER_hint: x", "Grade_hint: G1 | y", " | ", "|", "?",
+          "none", "\n", "IHC 2+", "FISH amplified", "x" * 90, ""]
+
+
+def _generated_prompts(n: int, seed: int = 7):
+    """Prompts over awkward reports and evidence (header look-alikes, hint-line look-alikes, the value
+    separator, newlines, over-long evidence), random task subsets and orders, with and without values."""
+    rng = random.Random(seed)
+
+    def text(k):
+        return "".join(rng.choice(PIECES) + rng.choice(["", " ", "\n"]) for _ in range(k))
+
+    for _ in range(n):
+        tasks = tuple(rng.sample(schema.TASKS, rng.randint(1, len(schema.TASKS))))
+        hints = {t: [text(rng.randint(0, 4)) for _ in range(rng.randint(0, 4))]
+                 for t in rng.sample(schema.TASKS, rng.randint(0, len(schema.TASKS)))}
+        values = None if rng.random() < 0.4 else {
+            t: rng.choice([None, "?", "", *schema.model_classes(t)]) for t in rng.sample(schema.TASKS, rng.randint(0, 7))}
+        asked = rng.choice([tasks, schema.TASKS, tuple(rng.sample(schema.TASKS, 3))])
+        yield build_prompt(text(rng.randint(0, 12)), hints, tasks, values), values, asked
+
+
+def _read_back(text: str, tasks) -> tuple[int, list[int], list[str | None]]:
+    """The facts the model used to parse out of prompt text before Prompt carried them, read line by line:
+    the last line starting "Hints:", then per task the first later line starting with its hint name, its
+    end offset, and the value before " | " on it."""
+    lines, starts, at = text.split("\n"), [], 0
+    for line in lines:
+        starts.append(at)
+        at += len(line) + 1
+    header = max((i for i, ln in enumerate(lines) if ln.startswith("Hints:") and i > 0), default=None)
+    ends, values = [], []
+    for t in tasks:
+        i = next((j for j in range(header + 1, len(lines)) if lines[j].startswith(HINT_NAMES[t] + ":")), None) \
+            if header is not None else None
+        ends.append(len(text) if i is None else starts[i] + len(lines[i]))
+        body = "" if i is None else lines[i][len(HINT_NAMES[t]) + 1:].strip()
+        value = body.split(" | ", 1)[0].strip() if " | " in body else None
+        values.append(None if value in (None, "", "?") else value)
+    return (-1 if header is None else starts[header] - 1), ends, values
+
+
+def test_prompt_carries_the_facts_the_text_would_give_on_many_generated_prompts():
+    without_values = 0
+    for prompt, values, asked in _generated_prompts(3000):
+        assert isinstance(prompt, Prompt) and type(prompt.text) is str and prompt.text == prompt
+        hints_at, ends, read_values = _read_back(prompt.text, asked)
+        assert prompt.hints_at == hints_at and prompt.hint_line_ends(asked) == ends
+        if values is not None:
+            assert prompt.values_for(asked) == read_values
+        else:  # no values written: none carried, even where evidence holds " | " and reads like one
+            assert prompt.values_for(asked) == [None] * len(asked)
+            without_values += 1
+        text_path = parse_prompt(prompt.text, asked)  # text from outside: the same facts
+        assert (text_path.hints_at, text_path.hint_line_ends(asked)) == (hints_at, ends)
+        assert text_path.values_for(asked) == read_values
+        for t, (start, end) in prompt.hint_spans.items():  # each span is exactly its task's line
+            line = prompt.text[start:end]
+            assert line.startswith(HINT_NAMES[t] + ": ") and "\n" not in line and prompt.text[end:end + 1] in ("", "\n")
+    assert without_values > 500
+
+
+def test_a_prompt_keeps_its_facts_through_pickle_and_is_plain_text_in_json():
+    prompt = build_prompt(SLICED, {"grade": ["GRADE 3"]}, ("grade", "er"), values={"grade": "G3"})
+    again = pickle.loads(pickle.dumps(prompt))
+    assert isinstance(again, Prompt) and again == prompt
+    assert (again.hints_at, again.hint_spans, again.rule_values) == (prompt.hints_at, prompt.hint_spans, prompt.rule_values)
+    assert json.loads(json.dumps({"prompt": prompt}))["prompt"] == prompt.text
+    assert type(prompt + "\nQuestion") is str and type(prompt[:10]) is str  # derived text carries no facts
+    assert parse_prompt(prompt) is prompt
 
 
 def test_prompt_rejects_unknown_task():
