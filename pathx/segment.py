@@ -133,10 +133,11 @@ _JOIN = re.compile(r"\. (?=\S)")
 def reflow(text: str, rules: SegmentRules | None = None) -> str:
     """Line breaks back into flattened text (rules/segment.toml [reflow]); same length as `text`.
 
-    Only lines that look flattened change: a ". " join before a lower-case word becomes two spaces
-    (a sentence cut by a lost line break reads whole again), one before a percentage or IHC score
-    a colon ("ER. 0%" -> "ER: 0%"), any other join a line break, except
-    after an enumerator starting its line ("B. Breast, left") or an abbreviation ("Dr. ").
+    Only lines that look flattened change. A ". " join inside a sentence becomes two spaces (the
+    next word is lower-case, the word before cannot end a sentence, or a count meets its unit), one
+    between a label and its value a colon ("ER. 0%" -> "ER: 0%", "GRADE. 3" -> "GRADE: 3"), any
+    other join a line break - except after an enumerator starting its line ("B. Breast, left") or
+    an abbreviation ("Dr. "). The patterns are in rules/segment.toml [reflow].
     Offsets are kept, so evidence spans found in the result point into the de-identified text.
     """
     rules = (rules or load_rules()).reflow
@@ -155,7 +156,9 @@ def _reflow_line(line: str, rules: ReflowRules) -> str:
     start = 0  # start of the current output line
     for m in _JOIN.finditer(line):
         dot, nxt = m.start(), m.end()
-        piece = line[start:dot]
+        # The current output line up to this join; its last 80 characters are all any pattern reads
+        # (the line grows while joins are spaced over, and a dump must not make this quadratic).
+        piece = line[max(start, dot - 80):dot]
         if rules.enumerator.search(piece) or rules.abbreviation.search(piece):
             continue
         if (line[nxt].islower() or rules.continues_before.search(piece) or rules.continues_after.match(line, nxt)
