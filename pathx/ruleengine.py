@@ -644,6 +644,8 @@ class RuleEngine:
         written = [m for m in ms if m.rule.kind in ("map", "fixed")]
         if written:
             return self._resolve_written(written)
+        if "core_biopsy" in flags and "resection" not in flags:
+            return None  # a core biopsy is not staged: its extent in a core is not the tumour's size
         if dcis_only:
             return flags["dcis"].finding("Tis")
         if {"no_residual", "neoadjuvant"} <= set(flags) and "invasive" not in flags and "dcis" not in flags:

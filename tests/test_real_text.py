@@ -259,3 +259,17 @@ def test_flattened_checklist_label_leader_and_value_rejoin(engine):
 @pytest.mark.parametrize("written, want", [("IIl/III", "G3"), ("lI", "G2"), ("lll", "G3"), ("III/III", "G3")])
 def test_grade_read_through_ocr_mixes_of_i_and_l(engine, written, want):
     assert read(engine, f"FINAL DIAGNOSIS:\nInvasive ductal carcinoma, HISTOLOGIC GRADE {written}.\n")["grade"] == want
+
+
+@pytest.mark.parametrize("procedure, want", [
+    ("ultrasound-guided core needle biopsy", None), ("stereotactic biopsy", None),
+    ("lumpectomy", "T1"), ("lumpectomy (prior core biopsy showed carcinoma)", "T1"),
+])
+def test_no_t_from_a_core_biopsy(engine, procedure, want):
+    text = (f"FINAL DIAGNOSIS:\nBreast, left, {procedure}:\n"
+            "- Invasive ductal carcinoma, Nottingham grade 2, measuring 1.2 cm.\n")
+    assert read(engine, text)["t_stage"] == want
+
+
+def test_a_core_biopsy_with_a_written_pt_keeps_it(engine):
+    assert read(engine, "FINAL DIAGNOSIS:\nBreast, left, core needle biopsy: invasive carcinoma, pT1c (per protocol).\n")["t_stage"] == "T1"
