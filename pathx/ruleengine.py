@@ -18,8 +18,8 @@ how candidates are resolved:
 """
 from __future__ import annotations
 
-import hashlib
 import bisect
+import hashlib
 import heapq
 import re
 import tomllib
