@@ -30,6 +30,7 @@ Output contract (one row per specimen side)
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,23 +100,15 @@ def _parse(path: Path) -> SegmentRules:
     flow = data.get("reflow")
     if not isinstance(flow, dict):
         raise RuleFileError(f"{path}: missing [reflow] table")
-    numbers = {}
-    for key in ("min_line_chars", "min_joins"):
-        if not isinstance(flow.get(key), int) or flow[key] < 1:
-            raise RuleFileError(f"{path}: [reflow] {key} must be a positive integer")
-        numbers[key] = flow[key]
-    reflow = ReflowRules(
-        numbers["min_line_chars"], numbers["min_joins"],
-        compile_pattern(flow.get("enumerator"), refs, path, "reflow.enumerator", re.IGNORECASE),
-        compile_pattern(flow.get("abbreviation"), refs, path, "reflow.abbreviation", re.IGNORECASE),
-        compile_pattern(flow.get("value"), refs, path, "reflow.value", re.IGNORECASE),
-        compile_pattern(flow.get("continues_before"), refs, path, "reflow.continues_before", re.IGNORECASE),
-        compile_pattern(flow.get("continues_after"), refs, path, "reflow.continues_after", re.IGNORECASE),
-        compile_pattern(flow.get("value_label"), refs, path, "reflow.value_label", re.IGNORECASE),
-        compile_pattern(flow.get("label_value"), refs, path, "reflow.label_value", re.IGNORECASE),
-        compile_pattern(flow.get("number_unit"), refs, path, "reflow.number_unit", re.IGNORECASE),
-        compile_pattern(flow.get("header_part"), refs, path, "reflow.header_part", re.IGNORECASE),
-    )
+    values: dict[str, object] = {}
+    for f in dataclasses.fields(ReflowRules):  # numbers first, then one pattern per remaining field
+        if f.type == "int":
+            if not isinstance(flow.get(f.name), int) or flow[f.name] < 1:
+                raise RuleFileError(f"{path}: [reflow] {f.name} must be a positive integer")
+            values[f.name] = flow[f.name]
+        else:
+            values[f.name] = compile_pattern(flow.get(f.name), refs, path, f"reflow.{f.name}", re.IGNORECASE)
+    reflow = ReflowRules(**values)
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
         many("shared_headers"), one("laterality_field"), one("part_reference"), one("inline_field"), reflow,
