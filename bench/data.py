@@ -18,7 +18,9 @@ import argparse
 import json
 from pathlib import Path
 
-from pathx import corpus, schema
+from pathx import schema
+
+from pathxgen import corpus
 
 HELD_OUT_STYLES = ("consult", "checkbox")
 TCGA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tcga" / "tcga_pancancer_tnm.jsonl"

@@ -3,7 +3,7 @@
 Prints the recall of planted PHI (target 100%) and the share of non-PHI clinical tokens
 lost (target at most 2%), plus the share of all non-PHI words touched and the speed.
 
-Two independent generators: tests/phi_fixtures.py (written with the rules; exact spans) and
+Two independent generators: pathxgen/phi_cases.py (written with the rules; exact spans) and
 the demo corpus (pathx/corpus.py, written separately; its gold lists each planted value, so
 the check there is "does the value still appear in the output").
 
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the generator lives beside the tests
+sys.path.insert(0, str(ROOT))
 
-from pathx.deid import deidentify, load_rules  # noqa: E402
-from phi_fixtures import generate, score  # noqa: E402
+from pathx.ingestion.deid import deidentify, load_rules  # noqa: E402
+from pathxgen.phi_cases import generate, score  # noqa: E402
 
 
 def main() -> None:
@@ -53,7 +53,7 @@ def main() -> None:
 def corpus_check(n: int, seed: int) -> None:
     """The same two numbers on the demo corpus's reports (text format)."""
     try:
-        from pathx.corpus import STYLES, render_report
+        from pathxgen.corpus import STYLES, render_report
     except ImportError:
         print("demo corpus:              not available")
         return

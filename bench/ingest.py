@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from pathx import ocr as ocr_engines  # noqa: E402
-from pathx import read  # noqa: E402
-from pathx.pdfwrite import LINES_PER_PAGE, write_scanned_pdf, write_text_pdf  # noqa: E402
+from pathx.ingestion import ocr as ocr_engines  # noqa: E402
+from pathx.ingestion import read  # noqa: E402
+from pathxgen.pdfwrite import LINES_PER_PAGE, write_scanned_pdf, write_text_pdf  # noqa: E402
 
 SITES = ["LEFT BREAST", "RIGHT BREAST"]
 TYPES = ["Invasive ductal carcinoma", "Invasive lobular carcinoma", "Ductal carcinoma in situ"]

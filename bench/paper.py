@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import json
 import os
 import platform
@@ -40,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 from pathx import schema  # noqa: E402
 from pathx.errors import PathxError  # noqa: E402
 from pathx.fsutil import atomic_write_text  # noqa: E402
-from pathx.generative import MAX_NEW_TOKENS  # noqa: E402
-from pathx.labels import Example, read_labeled, write_labeled  # noqa: E402
-from pathx.metrics import EvalResult, TaskMetrics, task_metrics  # noqa: E402
-from pathx.pipeline import IngestOptions, Unit, units_for_examples  # noqa: E402
+from bench.generative import MAX_NEW_TOKENS  # noqa: E402
+from pathx.training.labels import Example, read_labeled, write_labeled  # noqa: E402
+from pathx.training.metrics import EvalResult, TaskMetrics, task_metrics  # noqa: E402
+from pathx.ingestion.pipeline import IngestOptions, Unit, units_for_examples  # noqa: E402
 
 TABLES = ("I", "II", "III", "IV", "V")
 SHORT = {"t_stage": "T", "n_stage": "N", "m_stage": "M", "grade": "Grade", "er": "ER", "pr": "PR", "her2": "HER2"}
@@ -128,16 +127,15 @@ class Context:
 
 
 def _bench_data_module():
-    """bench/data.py (corpus -> labelled lines), loaded by path: `data` is too common a name."""
-    spec = importlib.util.spec_from_file_location("pathx_bench_data", ROOT / "bench" / "data.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """bench/data.py (corpus -> labelled lines)."""
+    from bench import data
+
+    return data
 
 
 def make_quick_data(folder: Path, n_train: int = 8, n_test: int = 4) -> tuple[Path, Path]:
     """A few generated text reports: training styles for train, the held-out styles for test."""
-    from pathx import corpus
+    from pathxgen import corpus
 
     bd = _bench_data_module()
     if not (folder / "test.jsonl").exists():
@@ -161,7 +159,7 @@ def _materialise(examples: list[Example], ocr: str) -> tuple[list[Example], list
 
 def prepare_data(ctx: Context) -> dict:
     """OUT/data/{train,val,test}.jsonl (+ per-field train/val files for single-task arms)."""
-    from pathx.fit import PromptExample, split_examples
+    from pathx.training.fit import PromptExample, split_examples
 
     info_file = ctx.data / "data.json"
     if info_file.exists():
@@ -234,7 +232,7 @@ class PeakMemory:
             pages = int(Path("/proc/self/statm").read_text().split()[1])
             return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
         except (OSError, ValueError, IndexError):
-            from pathx.metrics import peak_memory
+            from pathx.training.metrics import peak_memory
 
             return peak_memory()["cpu_peak_rss_mib"]
 
@@ -245,7 +243,7 @@ class PeakMemory:
     def __enter__(self) -> PeakMemory:
         import torch
 
-        from pathx.model import resolve_device
+        from pathx.model.classifier import resolve_device
 
         self.cuda = resolve_device(self.device).type == "cuda"
         if self.cuda:
@@ -302,7 +300,7 @@ def _test_units(ctx: Context) -> tuple[list[Example], list[Unit]]:
 
 
 def run_rule_arm(ctx: Context, arm: Arm) -> None:
-    from pathx.predict import NaivePredictor, RulesPredictor
+    from pathx.predictors.simple import NaivePredictor, RulesPredictor
 
     examples, units = _test_units(ctx)
     predictor = NaivePredictor() if arm.kind == "naive" else RulesPredictor(ctx.engine)
@@ -316,7 +314,7 @@ def run_rule_arm(ctx: Context, arm: Arm) -> None:
 
 
 def fit_config(ctx: Context, arm: Arm):
-    from pathx.fit import FitConfig
+    from pathx.training.fit import FitConfig
 
     a = ctx.args
     return FitConfig(tasks=list(arm.tasks), adapter=arm.adapter, quant=a.quant, truncation_side=arm.truncation_side,
@@ -329,7 +327,7 @@ def fit_config(ctx: Context, arm: Arm):
 def run_fit_arm(ctx: Context, arm: Arm) -> None:
     """fit_labeled into the arm's folder (resuming a checkpoint if one is there), test metrics
     in metrics.json["test"]; wall time and peak memory of this session in bench.json."""
-    from pathx.train import fit_labeled
+    from pathx.training.labeled import fit_labeled
 
     folder = ctx.arm_dir(arm)
     single = len(arm.tasks) == 1
@@ -351,9 +349,9 @@ class ArmSkipped(Exception):
 
 def run_generative_arm(ctx: Context, arm: Arm) -> None:
     """Answers are appended per batch to answers.jsonl, so a killed run continues where it was."""
-    from pathx.basemodels import resolve_base
-    from pathx.generative import Answer, GenerativeBaseline, score_answers, timed_answers
-    from pathx.pipeline import units_for_examples as build_units
+    from pathx.model.backbones import resolve_base
+    from bench.generative import Answer, GenerativeBaseline, score_answers, timed_answers
+    from pathx.ingestion.pipeline import units_for_examples as build_units
 
     if resolve_base(ctx.base).family != "decoder":
         raise ArmSkipped(f"base {ctx.base} is an encoder; only a decoder can generate answers")
@@ -707,7 +705,7 @@ def claims(res: dict[str, ArmResult]) -> list[str]:
 def machine_info(device: str) -> str:
     import torch
 
-    from pathx.model import resolve_device
+    from pathx.model.classifier import resolve_device
 
     dev = resolve_device(device)
     gpu = f", GPU {torch.cuda.get_device_name(dev)}" if dev.type == "cuda" else ""
@@ -858,7 +856,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         import torch
 
-        from pathx.basemodels import build_tiny_base
+        from pathxgen.tinybase import build_tiny_base
 
         # A tiny model gains nothing from threads, and on a busy machine two spinning OpenMP
         # threads make it ~5x slower than one.
@@ -872,7 +870,7 @@ def main(argv: list[str] | None = None) -> int:
             args.train, args.test = make_quick_data(out / "quick-data")
     args.base = base
     check_settings(out, args)
-    from pathx.ruleengine import RuleEngine
+    from pathx.rules.engine import RuleEngine
 
     ctx = Context(out=out, base=base, args=args, data=out / "data", engine=RuleEngine.load())
     started = time.perf_counter()

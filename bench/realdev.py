@@ -4,7 +4,7 @@ Runs `pathx run` over a labelled folder (default: ../shared/data/tcga-brca-dev) 
 would, then matches output rows to label rows by (file, specimen). A label row with no output row
 (e.g. a bilateral report given one row) counts as "not reported" for every field; an output row
 with no label row is listed as an extra. Empty output = "not reported", which is scored as a class
-(accuracy and macro-F1 as pathx.metrics computes them, cross-checked with scikit-learn when present).
+(accuracy and macro-F1 as pathx.training.metrics computes them, cross-checked with scikit-learn when present).
 
     python bench/realdev.py                        # default engine (bundles/DEFAULT)
     python bench/realdev.py --engine rules         # the rule engine alone
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from pathx import schema
-from pathx.metrics import task_metrics
+from pathx.training.metrics import task_metrics
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "tcga-brca-dev"
 

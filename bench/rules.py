@@ -1,12 +1,12 @@
 """Benchmark: the full rule engine vs the paper's Naive Rule-Based baseline.
 
 Prints per-field accuracy and macro-F1 of `naive` and `rules` on
-  (a) a generated breast corpus (pathx.corpus.generate, another seed, held-out styles when the
+  (a) a generated breast corpus (pathxgen.corpus.generate, another seed, held-out styles when the
       generator supports them), and
   (b) T/N/M on the 888 real OCR'd TCGA reports (non-breast; labels are GDC registry stage, not
       annotations of the text, see the data README): dev half (rules tuned on it), test half, all.
 
-Metrics follow pathx.metrics: over examples whose gold label is known; a missing prediction counts
+Metrics follow pathx.training.metrics: over examples whose gold label is known; a missing prediction counts
 as the class "not reported", so abstaining on a known label costs accuracy and (in F1) adds a
 zero-F1 class; F1g is macro-F1 over the gold classes only (abstentions still count as misses).
 
@@ -28,15 +28,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pathx import schema  # noqa: E402
-from pathx.metrics import task_metrics  # noqa: E402
-from pathx.ruleengine import RuleEngine  # noqa: E402
+from pathx.training.metrics import task_metrics  # noqa: E402
+from pathx.rules.engine import RuleEngine  # noqa: E402
 
 TCGA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "tcga" / "tcga_pancancer_tnm.jsonl"
 TNM = ("t_stage", "n_stage", "m_stage")
 
 
 def score(task: str, gold: list[str | None], pred: list[str | None]) -> tuple[int, float | None, float | None, float | None]:
-    """n, accuracy, macro-F1 as pathx.metrics computes it, and macro-F1 over the gold classes only."""
+    """n, accuracy, macro-F1 as pathx.training.metrics computes it, and macro-F1 over the gold classes only."""
     classes = list(schema.model_classes(task))
     probs = np.zeros((len(pred), len(classes)))
     for i, p in enumerate(pred):
@@ -48,7 +48,7 @@ def score(task: str, gold: list[str | None], pred: list[str | None]) -> tuple[in
 
 
 def table(title: str, tasks, gold: dict, preds: dict[str, dict]) -> dict:
-    """Per field: accuracy, macro-F1 (pathx.metrics: classes in gold or prediction, so abstaining on
+    """Per field: accuracy, macro-F1 (pathx.training.metrics: classes in gold or prediction, so abstaining on
     a known label adds a zero-F1 "not reported" class) and F1g (macro-F1 over gold classes only)."""
     print(f"\n{title}")
     print(f"{'field':<10}{'n':>5}" + "".join(f"{e + ' acc':>11}{e + ' F1':>10}{e + ' F1g':>11}" for e in preds))
@@ -85,7 +85,7 @@ def run_engines(engine: RuleEngine, texts: list[str], tasks) -> dict[str, dict]:
 
 
 def bench_tcga(engine: RuleEngine, path: Path, errors: str | None, split: str) -> None:
-    from pathx.segment import reflow
+    from pathx.ingestion.segment import reflow
 
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     for r in rows:
@@ -112,11 +112,11 @@ def bench_tcga(engine: RuleEngine, path: Path, errors: str | None, split: str) -
 
 def bench_corpus(engine: RuleEngine, n: int, seed: int, styles: list[str] | None) -> None:
     try:
-        from pathx import corpus
+        from pathxgen import corpus
     except ImportError:
-        print("\n(a) generated corpus: pathx.corpus is not there yet - skipped")
+        print("\n(a) generated corpus: pathxgen.corpus is not there yet - skipped")
         return
-    from pathx.labels import read_labeled
+    from pathx.training.labels import read_labeled
 
     kwargs = {"formats": ("txt",)}  # text only: this measures the rules, not OCR
     if styles:
@@ -136,10 +136,10 @@ def _unit_text(ex) -> str:
     if ex.text is not None:
         text = ex.text
     else:
-        from pathx.read import read_report
+        from pathx.ingestion.read import read_report
 
         text = read_report(ex.path).text
-    from pathx.segment import reflow, segment
+    from pathx.ingestion.segment import reflow, segment
 
     text = reflow(text)  # as pathx run does: flattened text gets its lines back first
     if ex.specimen is None:

@@ -13,8 +13,8 @@ import glob
 import time
 from pathlib import Path
 
-from pathx.ruleengine import RuleEngine
-from pathx.segment import reflow
+from pathx.rules.engine import RuleEngine
+from pathx.ingestion.segment import reflow
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "tcga-brca-dev" / "reports"
 

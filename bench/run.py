@@ -22,11 +22,11 @@ from pathlib import Path
 
 import torch
 
-from pathx import corpus
-from pathx.bundle import BundlePredictor
-from pathx.bundlefiles import list_bundles
-from pathx.pipeline import discover, extract_file
-from pathx.run import run_folder
+from pathxgen import corpus
+from pathx.bundle.core import BundlePredictor
+from pathx.bundle.files import list_bundles
+from pathx.ingestion.pipeline import discover, extract_file
+from pathx.run.runner import run_folder
 
 
 def bench_bundle(path: Path, reports: Path, workdir: Path, batch_size: int, predict_batch: int | None,

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pathx.pdfwrite import write_scanned_pdf, write_text_pdf
+from pathxgen.pdfwrite import write_scanned_pdf, write_text_pdf
 
 # Planted in hostile files' bytes: it must never show up in an error message.
 SECRET = "Patient Name: Rosalind Featherstonehaugh MRN 99120034"
@@ -201,7 +201,7 @@ def build(folder: Path, report: str) -> tuple[dict[str, Expect], dict[str, str]]
     (folder / "zz_vanishes.txt").write_text(report)
     expect["zz_vanishes.txt"] = Expect("error", "disappeared")
 
-    # File names: processed like any report, the name escaped reversibly (pathx.names) in the
+    # File names: processed like any report, the name escaped reversibly (pathx.outputs.names) in the
     # output, ledger, audit log and console.
     raw = os.fsencode(folder)
     # 21 a Latin-1 name that is not UTF-8 (from an SMB share or a zip), 22 such a folder.

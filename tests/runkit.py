@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from pathx import schema
-from pathx.output import FieldPrediction
+from pathx.outputs.rows import FieldPrediction
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -141,8 +141,8 @@ import sys
 sys.path.insert(0, {tests!r})
 from pathlib import Path
 from runkit import TinyPredictor
-from pathx.pipeline import IngestOptions
-from pathx.run import run_folder
+from pathx.ingestion.pipeline import IngestOptions
+from pathx.run.runner import run_folder
 args = {args!r}
 summary = run_folder(Path(args["input"]), Path(args["output"]), TinyPredictor(),
                      options=IngestOptions(ocr=args.get("ocr", "off")), batch_size=args.get("batch_size", 2),

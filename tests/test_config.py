@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from pathx.configcheck import ConfigError
-from pathx.fit import FitConfig
-from pathx.pipeline import IngestOptions
+from pathx.training.fit import FitConfig
+from pathx.ingestion.pipeline import IngestOptions
 
 
 def test_default_configs_are_valid():

@@ -1,0 +1,1 @@
+"""Bundles: one versioned safetensors file per trained model, tied to its base by hash."""

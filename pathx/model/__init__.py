@@ -1,0 +1,1 @@
+"""Model: base models (backbones), adapters and the multi-task classifier with its inference."""

@@ -1,0 +1,1 @@
+"""Outputs: the row contract and the writers of `pathx run` (CSV, JSONL)."""

@@ -1,0 +1,1 @@
+"""`pathx run`: the incremental runner, its lock, ledger (SQLite) and audit log."""

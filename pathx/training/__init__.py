@@ -1,0 +1,1 @@
+"""Training: labelled data, fit configuration and loop, recipes, metrics and evaluation."""

@@ -1,0 +1,177 @@
+"""Per-task classification metrics (the paper's Tables I-III) in plain numpy.
+
+For each task, over the examples whose gold label is known (not None): accuracy, macro-F1 over the
+classes present in gold or prediction, macro AUROC one-vs-rest over the classes present in gold
+(both positives and negatives needed), and the confusion matrix over the head's classes.
+Also training time and peak memory (CPU RSS or CUDA max allocated).
+"""
+from __future__ import annotations
+
+import resource
+import sys
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class TaskMetrics:
+    task: str
+    n: int  # examples with a known gold label
+    accuracy: float | None
+    macro_f1: float | None
+    auroc: float | None  # macro one-vs-rest; None when no class has both positives and negatives
+    classes: list[str]
+    confusion: list[list[int]]  # rows: gold, columns: predicted, in `classes` order
+    per_class_f1: dict[str, float] = field(default_factory=dict)
+
+
+def binary_auroc(scores: np.ndarray, positive: np.ndarray) -> float | None:
+    """Area under the ROC curve via the rank-sum (Mann-Whitney U) statistic; ties get mid ranks."""
+    positive = positive.astype(bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores = scores[order]
+    ranks = np.empty(len(scores), dtype=np.float64)
+    i = 0
+    while i < len(scores):  # average ranks over ties
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def task_metrics(task: str, classes: list[str], gold: list[str | None], probs: np.ndarray) -> TaskMetrics:
+    """`gold[i]` is a class name or None (unknown, skipped); `probs` is (n, len(classes))."""
+    index = {c: k for k, c in enumerate(classes)}
+    keep = [i for i, g in enumerate(gold) if g is not None]
+    confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    if not keep:
+        return TaskMetrics(task, 0, None, None, None, list(classes), confusion.tolist())
+    y = np.array([index[gold[i]] for i in keep])
+    p = np.asarray(probs, dtype=np.float64)[keep]
+    pred = p.argmax(axis=1)
+    np.add.at(confusion, (y, pred), 1)
+    f1s = {}
+    for k in sorted(set(y.tolist()) | set(pred.tolist())):
+        tp = confusion[k, k]
+        fp = confusion[:, k].sum() - tp
+        fn = confusion[k, :].sum() - tp
+        f1s[classes[k]] = float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else 0.0
+    aucs = [a for k in sorted(set(y.tolist())) if (a := binary_auroc(p[:, k], y == k)) is not None]
+    return TaskMetrics(
+        task=task,
+        n=len(keep),
+        accuracy=float((pred == y).mean()),
+        macro_f1=float(np.mean(list(f1s.values()))),
+        auroc=float(np.mean(aucs)) if aucs else None,
+        classes=list(classes),
+        confusion=confusion.tolist(),
+        per_class_f1=f1s,
+    )
+
+
+@dataclass
+class EvalResult:
+    tasks: dict[str, TaskMetrics]
+    n_examples: int
+    seconds: float = 0.0
+
+    def mean_macro_f1(self) -> float | None:
+        vals = [m.macro_f1 for m in self.tasks.values() if m.macro_f1 is not None]
+        return float(np.mean(vals)) if vals else None
+
+    def to_dict(self) -> dict:
+        return {
+            "n_examples": self.n_examples,
+            "seconds": round(self.seconds, 3),
+            "mean_macro_f1": self.mean_macro_f1(),
+            "tasks": {t: asdict(m) for t, m in self.tasks.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EvalResult:
+        return cls(tasks={t: TaskMetrics(**m) for t, m in d.get("tasks", {}).items()},
+                   n_examples=d.get("n_examples", 0), seconds=d.get("seconds", 0.0))
+
+
+def evaluate(model_or_predictor, examples, batch_size: int = 8) -> EvalResult:
+    """Metrics of a MultiTaskClassifier (or Predictor) on examples with .prompt and .labels.
+
+    A label None is unknown and skipped; "not reported" counts as a class like any other."""
+    import time
+
+    from pathx.model.classifier import Predictor
+
+    predictor = model_or_predictor if isinstance(model_or_predictor, Predictor) else Predictor(model_or_predictor, batch_size)
+    examples = list(examples)
+    start = time.perf_counter()
+    probs = predictor.predict_proba([ex.prompt for ex in examples])
+    classes = predictor.model.model_config.classes
+    result = {
+        t: task_metrics(t, classes[t], [ex.labels.get(t) for ex in examples], probs[t].numpy())
+        for t in predictor.tasks
+    }
+    return EvalResult(result, len(examples), time.perf_counter() - start)
+
+
+def peak_memory() -> dict[str, float]:
+    """Peak resident memory of this process (MiB) and, on CUDA, peak allocated GPU memory (MiB)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_mib = rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB on Linux
+    out = {"cpu_peak_rss_mib": round(rss_mib, 1)}
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            out["cuda_max_allocated_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    except ImportError:
+        pass
+    return out
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def metrics_table(result: EvalResult, title: str = "metrics"):
+    """A rich Table: one row per task plus the mean."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("task", "n", "accuracy", "macro-F1", "AUROC"):
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for t, m in result.tasks.items():
+        table.add_row(t, str(m.n), _fmt(m.accuracy), _fmt(m.macro_f1), _fmt(m.auroc))
+    accs = [m.accuracy for m in result.tasks.values() if m.accuracy is not None]
+    aucs = [m.auroc for m in result.tasks.values() if m.auroc is not None]
+    table.add_row("mean", str(result.n_examples), _fmt(float(np.mean(accs)) if accs else None),
+                  _fmt(result.mean_macro_f1()), _fmt(float(np.mean(aucs)) if aucs else None), style="bold")
+    return table
+
+
+def confusion_table(m: TaskMetrics):
+    from rich.table import Table
+
+    table = Table(title=f"{m.task}: rows gold, columns predicted")
+    table.add_column("")
+    for c in m.classes:
+        table.add_column(c, justify="right")
+    for c, row in zip(m.classes, m.confusion):
+        table.add_row(c, *(str(v) for v in row))
+    return table
+
+
+def print_metrics(result: EvalResult, title: str = "metrics", confusion: bool = False, console=None) -> None:
+    from rich.console import Console
+
+    console = console or Console()
+    console.print(metrics_table(result, title))
+    if confusion:
+        for m in result.tasks.values():
+            if m.n:
+                console.print(confusion_table(m))

@@ -1,0 +1,166 @@
+"""Segmentation of multi-specimen reports into tumour sites (supplement S1)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from pypdf import PdfReader
+
+from pathx import paths
+from pathx.ingestion.deid import deidentify
+from pathx.errors import RuleFileError
+from pathxgen.pdfwrite import write_text_pdf
+from pathx.ingestion.segment import Segment, segment
+
+# A bilateral report: specimen list, lettered diagnoses (node parts without a side in their
+# header), OCR-damaged synoptic headers, a comment for both and an addendum for part C.
+BILATERAL = """SURGICAL PATHOLOGY REPORT
+Patient: [NAME]   MRN: [MRN]   Accession #: [ACCESSION]
+CLINICAL HISTORY: Bilateral breast masses on screening.
+SPECIMENS SUBMITTED:
+A: Left breast, mastectomy
+B: Left axillary sentinel lymph node
+C: Right breast, lumpectomy
+D: Right axillary sentinel lymph node
+FINAL DlAGNOSIS:
+A. LEFT BREAST, MASTECTOMY:
+   - Invasive ductal carcinoma, Nottingham grade 2 (3+2+2=7), 2.3 cm.
+B. SENTINEL LYMPH NODE #1, EXCISION:
+   - Metastatic carcinoma in 2/3 lymph nodes.
+C. RIGHT BREAST, LUMPECTOMY:
+   - Invasive lobular carcinoma, grade 1, 1.1 cm.
+D. SENTINEL LYMPH NODE #2, EXCISION:
+   - Negative for metastatic carcinoma (0/2).
+;YNOPTIC SUMMARY (LEFT BREAST)
+Pathologic stage: pT2 pN1a
+ER: Positive (95%)
+SYNOPTIC SUMMARY (RLGHT BREAST)
+Pathologic stage: pT1c pNO
+ER: Positive (80%)
+COMMENT: Both tumours were reviewed at the breast tumour board.
+ADDENDUM (Part C): HER2 FISH not amplified, ratio 1.2.
+"""
+
+
+def _lines(seg: Segment) -> set[str]:
+    return set(seg.text.splitlines())
+
+
+def test_bilateral_lettered_report_splits_into_left_and_right():
+    left, right = segment(BILATERAL)
+    assert (left.specimen, right.specimen) == ("left", "right")
+    for seg in (left, right):  # shared text goes with every unit
+        assert {"SURGICAL PATHOLOGY REPORT", "CLINICAL HISTORY: Bilateral breast masses on screening.",
+                "FINAL DlAGNOSIS:", "COMMENT: Both tumours were reviewed at the breast tumour board."} <= _lines(seg)
+    # node specimens follow their letter's side; stages and receptors do not cross over
+    assert "   - Metastatic carcinoma in 2/3 lymph nodes." in _lines(left)
+    assert "   - Negative for metastatic carcinoma (0/2)." in _lines(right)
+    assert "pT2 pN1a" in left.text and "pT1c" not in left.text and "0/2" not in left.text
+    assert "pT1c pNO" in right.text and "pT2" not in right.text and "2/3" not in right.text
+    assert "ADDENDUM (Part C): HER2 FISH not amplified, ratio 1.2." in _lines(right)
+    assert "ADDENDUM" not in left.text
+    # original order kept inside each unit
+    assert left.text.index("A. LEFT BREAST") < left.text.index("B. SENTINEL") < left.text.index(";YNOPTIC")
+
+
+CAP_STYLE = """Final Diagnosis
+Part 1: Breast, left, mastectomy - invasive carcinoma, see synoptic report.
+Part 2: Breast, right, lumpectomy - ductal carcinoma in situ, see synoptic report.
+Breast, Left: Synoptic Report
+Procedure: Total mastectomy
+Histologic Grade: Nottingham grade 3
+pT2 pN0
+Breast, Right: Synoptic Report
+Procedure: Excision
+Tumor Size: DCIS 12 mm
+pTis pNX
+"""
+
+
+def test_cap_synoptic_sections_per_side():
+    segs = segment(CAP_STYLE)
+    assert [s.specimen for s in segs] == ["left", "right"]
+    assert "pT2 pN0" in segs[0].text and "pTis" not in segs[0].text
+    assert "pTis pNX" in segs[1].text and "Nottingham" not in segs[1].text
+    assert segs[0].text.startswith("Final Diagnosis\nPart 1: Breast, left")
+
+
+NUMBERED = """CLINICAL HISTORY: synchronous bilateral cancers.
+DIAGNOSIS:
+Part 1: Left breast, lumpectomy:
+ - Invasive carcinoma, no special type, grade 2, 1.8 cm.
+Part 2: Right breast, lumpectomy
+ - Invasive lobular carcinoma, grade 2, 2.6 cm.
+Part 3: Left axillary sentinel lymph node:
+ - One of one lymph node positive for metastatic carcinoma (1/1).
+B) RIGHT AXILLARY SENTINEL LYMPH NODE
+ - Isolated tumour cells, pN0(i+) (0/3).
+CHECKLIST
+Laterality: Right
+Margins: negative, 4 mm
+"""
+
+
+def test_numbered_parts_and_laterality_field():
+    left, right = segment(NUMBERED)
+    assert (left.specimen, right.specimen) == ("left", "right")
+    assert "(1/1)" in left.text and "(1/1)" not in right.text
+    assert "pN0(i+)" in right.text and "pN0(i+)" not in left.text
+    # a checklist without a side in its header takes it from its "Laterality:" field
+    assert "Margins: negative, 4 mm" in right.text and "Margins" not in left.text
+    assert "CLINICAL HISTORY: synchronous bilateral cancers." in left.text and "DIAGNOSIS:" in right.text
+
+
+UNILATERAL = """FINAL DIAGNOSIS:
+A. LEFT BREAST, MASTECTOMY:
+ - Invasive ductal carcinoma, grade 3, 3.1 cm.
+B. LEFT AXILLARY SENTINEL LYMPH NODES:
+ - Metastatic carcinoma in 3/4 lymph nodes.
+SYNOPTIC SUMMARY (LEFT BREAST)
+pT2 pN1a
+"""
+
+
+def test_unilateral_report_is_one_unit_without_specimen():
+    assert segment(UNILATERAL) == [Segment(None, UNILATERAL)]
+
+
+def test_benign_contralateral_side_gets_its_own_unit():
+    # A prophylactic contralateral mastectomy is a specimen of its own: its unit has no
+    # stage evidence (its row reads "not reported") and its node count stays out of the left.
+    text = UNILATERAL + """C. RIGHT BREAST, PROPHYLACTIC MASTECTOMY:
+ - Benign breast tissue, negative for carcinoma.
+D. RIGHT SENTINEL LYMPH NODE:
+ - Negative for metastatic carcinoma (0/2).
+"""
+    left, right = segment(text)
+    assert (left.specimen, right.specimen) == ("left", "right")
+    assert "3/4" in left.text and "pT2 pN1a" in left.text and "0/2" not in left.text
+    assert "0/2" in right.text and "pT2" not in right.text and "3/4" not in right.text
+    assert left.text.startswith("FINAL DIAGNOSIS:") and right.text.startswith("FINAL DIAGNOSIS:\nC. RIGHT")
+
+
+def test_text_without_any_header_is_one_unchanged_unit():
+    text = "Invasive ductal carcinoma of the right breast, 1.2 cm, pT1c pN0.\nER positive.\n"
+    assert segment(text) == [Segment(None, text)]
+    assert segment("") == [Segment(None, "")]
+
+
+def test_bilateral_report_read_back_from_a_real_pdf(tmp_path):
+    raw = BILATERAL.replace("[NAME]", "Doe, Jane").replace("[MRN]", "00482913").replace("[ACCESSION]", "S24-12345")
+    pdf = write_text_pdf(tmp_path / "bilateral.pdf", raw)
+    extracted = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    segs = segment(deidentify(extracted).text)
+    assert [s.specimen for s in segs] == ["left", "right"]
+    assert all("Jane" not in s.text and "[NAME]" in s.text for s in segs)
+    assert "pT2" in segs[0].text and "pT2" not in segs[1].text
+
+
+def test_malformed_segment_rules_name_file_and_rule(tmp_path, monkeypatch):
+    rules = tmp_path / "rules"
+    shutil.copytree(paths.rules_dir(), rules)
+    monkeypatch.setenv("PATHX_RULES_DIR", str(rules))
+    path = rules / "segment.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("laterality_field = '''", "laterality_field = '''(?P<x"), encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"segment\.toml: rule 'laterality_field' has a bad regex"):
+        segment(BILATERAL)
