@@ -70,6 +70,7 @@ class Unit:
     # The rule engine's resolved findings, worked out with the hints; predictors reuse them
     # for evidence instead of running the rules over the text again.
     findings: dict | None = None
+    read_method: str | None = None  # FileResult.method of the file it came from (review: OCR-read text)
 
     def findings_by(self, engine) -> dict:
         """Findings per task from `engine` (the one that made this unit's hints)."""
@@ -120,6 +121,8 @@ def extract_file(path: Path, root: Path, engine, options: IngestOptions) -> File
             raise ReportError(f"{path}: {problem}")
         clean = deidentify(read.text).text
         result.units = units_from_text(clean, rel, engine, options)
+        for unit in result.units:
+            unit.read_method = read.method
     except ReportError as err:
         # Name the file as the output does (relative to the input folder), not by absolute path.
         result.error = str(err).replace(str(path), rel)
