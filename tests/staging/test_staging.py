@@ -1,4 +1,4 @@
-"""AJCC 8th ed. breast stage groups (pathx/staging.py, rules/staging/*.toml).
+"""AJCC 8th ed. breast stage groups (pathx/registry/staging.py, rules/staging/*.toml).
 
 Expectations are written out here from the published tables (AJCC Cancer Staging Manual, 8th ed.,
 chapter 48 Breast, January 2018 revision, as reproduced by the NCI PDQ Breast Cancer Treatment HP
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pathx import staging
+from pathx.registry import staging
 from pathx.errors import RuleFileError
-from pathx.staging import anatomic_stage, load_tables, prognostic_stage
+from pathx.registry.staging import anatomic_stage, load_tables, prognostic_stage
 
 P, N_ = "Positive", "Negative"
 
