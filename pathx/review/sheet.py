@@ -7,7 +7,9 @@ tab (spreadsheet programs in some locales save with ";"). Cells are read back wi
 
 Per sheet line (one flagged field of one (file, specimen)), the label is:
 - `correct_value` empty: the value the sheet showed was right -> label = `value`;
-- a vocabulary label of that field (case-insensitive: "t2" -> "T2") or "not reported" -> that label;
+- a vocabulary label of that field or "not reported" -> that label (case-insensitive: "t2" -> "T2";
+  a stage may keep its prefix and subcategory: "pT1c" -> "T1", "ypN2a" -> "N2", "pN1mi" -> "N1mi",
+  "cM0" -> "M0"; a grade may be its digit: "3" -> "G3");
 - "unknown" or "?": the reviewer cannot tell -> None (unknown; masked out of that task's loss).
 A line with an unknown field, a bad specimen, a file name that is absolute or holds "..", a label
 outside the field's vocabulary, or a second, different label for a field set on an earlier line is
@@ -36,6 +38,7 @@ import csv
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,12 +148,24 @@ def _records(path: Path, text: str):
     return index, records()
 
 
+STAGE_PREFIX = re.compile(r"^(?:y?[pc]|r|a)(?=[tnm])")  # pT2, ypN1, cM0 -> T2, N1, M0
+STAGE_SUBCATEGORY = re.compile(r"^([tn][0-4])(?:mi|[a-d])$")  # T1c, T1mi, T4b, N2a -> T1, T1, T4, N2
+
+
 def _label(task: str, text: str) -> str:
-    """A label of `task` from a person's text (case-insensitive); ValueError otherwise."""
+    """A label of `task` from a person's text (case-insensitive; a stage may carry its p/c/yp prefix and
+    a subcategory, N1mi staying N1mi; a grade may be its digit); ValueError otherwise."""
     wanted = " ".join(text.split()).lower()
-    for label in schema.model_classes(task):
-        if label.lower() == wanted:
-            return label
+    if task.endswith("_stage"):
+        wanted = STAGE_PREFIX.sub("", wanted)
+    elif task == "grade" and wanted in ("1", "2", "3"):
+        wanted = "g" + wanted
+    by_lower = {label.lower(): label for label in schema.model_classes(task)}
+    if wanted in by_lower:
+        return by_lower[wanted]
+    sub = STAGE_SUBCATEGORY.match(wanted) if task.endswith("_stage") else None
+    if sub and sub.group(1) in by_lower:
+        return by_lower[sub.group(1)]
     raise ValueError(f"{_shorten(text)!r} is not one of {', '.join(schema.model_classes(task))}")
 
 
@@ -166,6 +181,8 @@ def _parse(number: int, cell) -> _Line:
     if not file.strip():
         raise ValueError("no file")
     raw = Path(unescape_name(file))
+    if "\0" in str(raw):
+        raise ValueError("the file name holds a NUL character")
     if raw.is_absolute() or ".." in raw.parts:
         raise ValueError("the file must be relative to the input folder")
     task = csv_uncell(cell("field").strip()).lower()

@@ -171,3 +171,19 @@ def test_no_flag_gives_an_empty_sheet_and_a_page_that_says_so(tmp_path):
 def test_review_help_teaches_the_loop():
     for step in ("pathx run", "pathx review out.jsonl", "correct_value", "pathx review import", "pathx fit"):
         assert step in REVIEW_HELP
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_outputs_written_by_todays_writer_are_read(tmp_path, suffix):
+    """Rows from pathx.outputs.rows (before `review` existed): no field list, so flagged rows are listed whole."""
+    from pathx.outputs.rows import FieldPrediction, error_row as writer_error_row, prediction_row, write_rows
+
+    preds = {"t_stage": FieldPrediction("T2", 0.4, "pT2", needs_review=True), "er": FieldPrediction("Positive")}
+    rows = [prediction_row("r.txt", "left", preds, "b"), writer_error_row("e.txt", "e.txt: unreadable", "b")]
+    out = tmp_path / f"out{suffix}"
+    with out.open("w", encoding="utf-8") as fh:
+        write_rows(fh, rows, suffix.lstrip("."))
+    summary = write_review(read_rows(out), *default_paths(out), source_name=out.name)
+    assert (summary.rows, summary.error_rows, summary.unnamed_rows, summary.total_flagged) == (2, 1, 1, 0)
+    page = default_paths(out)[0].read_text(encoding="utf-8")
+    assert "r.txt</td><td>left</td>" in page and "error: e.txt: unreadable" in page

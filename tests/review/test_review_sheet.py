@@ -175,3 +175,46 @@ def test_unusable_sheets_raise_one_line_data_errors(tmp_path):
 def test_import_help_teaches_the_loop():
     for step in ("pathx review import", "--input", "--from", "pathx fit", "not reported", "unknown"):
         assert step in IMPORT_HELP
+
+
+def test_labels_are_read_the_way_pathologists_write_them(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "x.txt").write_text("r")
+    answers = {"t_stage": "pT1c", "n_stage": "pN1mi", "m_stage": "cM0", "grade": "3", "er": "NEGATIVE",
+               "pr": " Not   reported ", "her2": "?"}
+    sheet = tmp_path / "s.csv"
+    sheet.write_text(HEADER + "\n" + "".join(f"x.txt,,{t},G1,,,,{a},\n" for t, a in answers.items())
+                     + "x.txt,,t_stage,T1,,,,pN1,\n" + '"a\\x00b.txt",,er,Positive,,,,,\n', encoding="utf-8")
+    report = import_sheet(sheet, tmp_path / "c.jsonl", input_root=tmp_path / "in")
+    assert by_id(tmp_path / "c.jsonl")["x.txt#all"].labels == {
+        "t_stage": "T1", "n_stage": "N1mi", "m_stage": "M0", "grade": "G3", "er": "Negative", "pr": "not reported",
+        "her2": None}
+    assert len(report.invalid) == 2
+    assert report.invalid[0].startswith("line 9: 'pN1' is not one of Tis")
+    assert report.invalid[1] == "line 10: the file name holds a NUL character"
+
+
+def test_imported_examples_are_read_by_fit_from_the_reports(tmp_path):
+    """The labelled file's paths reach the reports and specimens as `pathx fit` reads them (no warning)."""
+    from runkit import report_text
+
+    from pathx.ingestion.pipeline import IngestOptions, units_for_examples
+    from pathx.rules.engine import RuleEngine
+
+    inputs = tmp_path / "in"
+    (inputs / "sub").mkdir(parents=True)
+    (inputs / "one.txt").write_text(report_text(0))
+    (inputs / "sub" / "two.txt").write_text(report_text(1, bilateral=True))
+    rows = [row("one.txt", review=("grade",)), row("sub/two.txt", "left", review=("er",)),
+            row("sub/two.txt", "right", review=("t_stage",))]
+    (tmp_path / "run").mkdir()
+    out = write_jsonl(tmp_path / "run" / "out.jsonl", rows)
+    write_review(read_rows(out), *default_paths(out), source_name=out.name)
+    import_sheet(fill(default_paths(out)[1], {3: "Negative"}), tmp_path / "labels.jsonl", input_root=inputs,
+                 source_output=out)
+    examples = read_labeled(tmp_path / "labels.jsonl")
+    assert [(e.id, e.specimen, e.labels["er"]) for e in examples] == [
+        ("one.txt#all", None, "Positive"), ("sub/two.txt#left", "left", "Negative"),
+        ("sub/two.txt#right", "right", "Positive")]
+    units, warnings = units_for_examples(examples, RuleEngine.load(), IngestOptions())
+    assert warnings == [] and [u.specimen for u in units] == [None, "left", "right"]
