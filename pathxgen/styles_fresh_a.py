@@ -50,6 +50,11 @@ def grade_text(c: Ctx, t: Tumour) -> str:
     )
 
 
+def _grade_words(c: Ctx, t: Tumour) -> str:
+    g = grade_text(c, t)
+    return g if g.startswith("Nottingham") else f"grade {g}"
+
+
 def receptor_text(c: Ctx, r: Receptor) -> str:
     a = r.allred
     if r.status == "Equivocal":
@@ -87,7 +92,8 @@ def her2_text(c: Ctx, h: Her2, with_ish: bool = True) -> str:
         return f"IHC not performed; ISH: {ish_text(c, h)}"
     if h.ihc in (0, 1):
         low = c.pick("", " (HER2-low)") if h.ihc == 1 else c.pick("", " (HER2-null)")
-        return c.pick(f"Negative (IHC score {h.ihc}{'+' if h.ihc else ''}){low}", f"IHC {h.ihc}{'+' if h.ihc else ''} - negative{low}")
+        score = f"{h.ihc}{'+' if h.ihc else ''}"
+        return c.pick(f"Negative (IHC score {score}){low}", f"IHC {score} - negative{low}")
     if h.ihc == 3:
         return c.pick("Positive (IHC score 3+)", "IHC 3+ (positive)", "Score 3+, positive")
     head = c.pick("Borderline (IHC score 2+)", "IHC 2+ (equivocal)", "Score 2+ (borderline)")
@@ -112,7 +118,10 @@ def node_text(c: Ctx, nd: Nodes, where: str) -> str:
     if nd.micro:
         bits.append(f"{fr.count(c, nd.micro, 0.3)} with micrometastas{'es' if nd.micro > 1 else 'is'} only")
     largest = f"largest deposit {nd.largest_mm:g} mm" if nd.largest_mm else ""
-    ene = c.pick("extranodal extension present", "with extracapsular spread") if nd.ene else c.pick("no extranodal extension", "")
+    if nd.ene:
+        ene = c.pick("extranodal extension present", "with extracapsular spread")
+    else:
+        ene = c.pick("no extranodal extension", "")
     extra = ", ".join(x for x in (largest, ene) if x)
     return f"{nodes}: {pos}/{n} involved ({'; '.join(bits)}{'; ' + extra if extra else ''})"
 
@@ -190,7 +199,9 @@ def _clinical(c: Ctx, ts: list[Tumour]) -> list[str]:
     t = ts[0]
     side = t.side
     if isinstance(t, fr.CoreBiopsy):
-        s = c.pick(f"Palpable lump {side} breast, ?carcinoma. U5.", f"Screen-detected {side} breast lesion, R5. Core biopsy.")
+        s = c.pick(
+            f"Palpable lump {side} breast, ?carcinoma. U5.", f"Screen-detected {side} breast lesion, R5. Core biopsy."
+        )
     elif t.neoadjuvant:
         ct = f"cT{min(int((t.t_sub or '2')[0]) + 1, 4) if (t.t_sub or '')[:1].isdigit() and t.t_sub != '0' else 2}"
         s = f"{side.capitalize()} breast cancer, {ct} cN1 at diagnosis. Completed neoadjuvant chemotherapy. Clip in situ."
@@ -225,21 +236,25 @@ def _parts(c: Ctx, ts: list[Tumour]) -> list[tuple[str, Tumour, Nodes | None]]:
         out.append((f"{t.side.capitalize()} breast {proc}", t, None))
         if t.nodes.examined:
             for nd in fr.node_split(c, t.nodes):
-                kind = "sentinel lymph node(s)" if nd.sentinel else "axillary clearance"
-                out.append((f"{t.side.capitalize()} axillary {kind}", t, nd))
+                clearance = c.pick("axillary clearance", "axillary node clearance")
+                kind = "axillary sentinel lymph node(s)" if nd.sentinel else clearance
+                out.append((f"{t.side.capitalize()} {kind}", t, nd))
     return out
 
 
 def _macro(c: Ctx, title: str, t: Tumour, nd: Nodes | None) -> str:
     if nd is not None:
-        return f"Labelled '{title.lower()}'. Fatty tissue {c.rng.randint(15, 90)} mm, {nd.examined} node(s) identified, all embedded."
+        fat = c.rng.randint(15, 90)
+        return f"Labelled '{title.lower()}'. Fatty tissue {fat} mm, {nd.examined} node(s) identified, all embedded."
     if isinstance(t, fr.CoreBiopsy):
         return f"{c.pick('Three', 'Four', 'Five')} cores of pale tissue up to 18 mm. All embedded."
-    w = c.rng.randint(18, 900)
+    w = c.rng.randint(250, 1200) if "mastectomy" in t.procedure else c.rng.randint(12, 160)
     s = f"Labelled '{title.lower()}'. Orientated specimen weighing {w} g."
     if t.invasive and t.size_mm and t.size_mm >= 3 and t.kind != "micro":
         gross = t.size_mm if not t.stage_written else t.size_mm + c.rng.choice([0, 1, 2, -1])
         s += f" Serial slicing shows a firm grey-white tumour {gross:g} mm in maximum dimension."
+    elif t.kind == "benign":
+        s += " Slicing shows fatty and fibrous tissue without a lesion."
     else:
         s += " No discrete lesion; the marker clip and biopsy cavity are identified."
     return s + c.pick(" Slices 1-12 embedded.", " Representative blocks taken.", "")
@@ -247,19 +262,22 @@ def _macro(c: Ctx, title: str, t: Tumour, nd: Nodes | None) -> str:
 
 def _micro_breast(c: Ctx, t: Tumour) -> str:
     if t.kind == "benign":
-        return c.pick("Benign breast tissue with fibrocystic change. No in situ or invasive malignancy.", "Benign. No carcinoma seen.")
+        return c.pick(
+            "Benign breast tissue with fibrocystic change. No in situ or invasive malignancy.", "Benign. No carcinoma seen."
+        )
     if t.kind == "pcr":
         s = "The tumour bed shows fibrosis, elastosis and macrophages in keeping with response to therapy. "
         s += "No residual invasive carcinoma is seen" + ("; a little residual DCIS remains." if t.t_sub == "is" else ".")
         return s
     if t.kind == "dcis":
         return (
-            f"Sections show ductal carcinoma in situ of {NUCLEAR[t.dcis_grade - 1]} nuclear grade, {c.pick('cribriform', 'solid', 'comedo')} "
-            f"type, spanning {t.size_mm:g} mm. Multiple levels show no invasion."
+            f"Sections show ductal carcinoma in situ of {NUCLEAR[t.dcis_grade - 1]} nuclear grade, "
+            f"{c.pick('cribriform', 'solid', 'comedo')} type, spanning {t.size_mm:g} mm. Multiple levels show no invasion."
         )
     if t.kind == "micro":
         return (
-            f"There is {NUCLEAR[t.dcis_grade - 1]} grade DCIS with a single focus of microinvasion measuring {t.size_mm:g} mm. "
+            f"There is {NUCLEAR[t.dcis_grade - 1]} grade DCIS with a single focus of microinvasion "
+            f"measuring {t.size_mm:g} mm. "
             "No larger invasive component is seen."
         )
     a, b, m = t.scores
@@ -280,7 +298,7 @@ def _micro_core(c: Ctx, t: Tumour) -> str:
     if t.kind == "dcis":
         return f"Cores contain {NUCLEAR[t.dcis_grade - 1]} nuclear grade DCIS. No invasion seen. B5a (in situ malignancy)."
     return (
-        f"Cores infiltrated by {_lc(TYPE_UK[t.histology][0])}, grade {grade_text(c, t)} on core biopsy. "
+        f"Cores infiltrated by {_lc(TYPE_UK[t.histology][0])}, {_grade_words(c, t)} on core biopsy. "
         f"Invasive tumour spans up to {t.size_mm:g} mm of a single core. "
         f"{c.pick('B5b (invasive malignancy).', 'Category B5b.')}"
     )
@@ -312,7 +330,8 @@ def _dataset(c: Ctx, t: Tumour, sup: list[str]) -> list[str]:
         kv.append(("Invasive grade", grade_text(c, t)))
         size = f"{t.size_mm:g} mm"
         if t.other_foci_mm:
-            size += f" (multifocal: {len(t.other_foci_mm) + 1} foci, others {', '.join(f'{x:g}' for x in t.other_foci_mm)} mm)"
+            others = ", ".join(f"{x:g}" for x in t.other_foci_mm)
+            size += f" (multifocal: {len(t.other_foci_mm) + 1} foci, others {others} mm)"
         kv.append(("Maximum invasive tumour size", size))
         if t.dcis and c.chance(0.5):
             kv.append(("Whole tumour size (invasive + in situ)", f"{t.size_mm + c.rng.randint(2, 15):g} mm"))
@@ -334,10 +353,12 @@ def _dataset(c: Ctx, t: Tumour, sup: list[str]) -> list[str]:
         kv.append(("Skin", sk))
     if t.margin_mm is not None and t.kind != "pcr":
         mg = t.margin_mm
-        kv.append(("Margins", f"Carcinoma reaches the {t.margin_name} margin" if mg == 0 else f"Clear, nearest {t.margin_name} {mg:g} mm"))
+        where = t.margin_name
+        kv.append(("Margins", f"Carcinoma reaches the {where} margin" if mg == 0 else f"Clear, nearest {where} {mg:g} mm"))
     nd = t.nodes
     if nd.examined and t.nodes_written != "pn":
-        kv.append(("Axillary nodes", f"{nd.positive}/{nd.examined} involved" + (" (isolated tumour cells in one)" if nd.itc else "")))
+        itc = " (isolated tumour cells in one)" if nd.itc else ""
+        kv.append(("Axillary nodes", f"{nd.positive}/{nd.examined} involved{itc}"))
         if nd.micro and nd.positive:
             kv.append(("Node metastases", f"{nd.macro} macrometastasis(es), {nd.micro} micrometastasis(es)"))
     elif not nd.examined and c.chance(0.5):
@@ -382,8 +403,9 @@ def _receptor_kv(c: Ctx, t: Tumour, sup: list[str]) -> list[tuple[str, str]]:
     kv = _receptor_pairs(c, t, with_ish=not split)
     if split:
         final = "positive" if h.final == "Positive" else "negative"
-        sup += [f"{t.side.capitalize()} breast, HER2 in situ hybridisation (IHC 2+ on the resection):",
-                f"  {ish_text(c, h).capitalize()}.", f"  Final HER2 status: {final}."]
+        ish = ish_text(c, h)
+        sup += [f"{t.side.capitalize()} breast, HER2 in situ hybridisation (IHC 2+ on this specimen):",
+                f"  {ish[:1].upper() + ish[1:]}.", f"  Final HER2 status: {final}."]
     return kv
 
 
@@ -422,7 +444,9 @@ def render(c: Ctx, ts: list[Tumour]) -> str:
     if c.chance(0.4):
         lines += [c.pick("SNOMED:", "Codes:") + " " + c.pick("T04000 M85003", "T04020 M85203", "T04000 M80103"), ""]
     who = c.doctor(c.p.pathologist, title=False)
-    lines.append(c.pick(f"Reported by: Dr {who}, Consultant Histopathologist", f"Authorised by {who} on {fr.uk_date(c, c.p.reported)}"))
+    lines.append(
+        c.pick(f"Reported by: Dr {who}, Consultant Histopathologist", f"Authorised by {who} on {fr.uk_date(c, c.p.reported)}")
+    )
     if sup:
         lines += ["", c.pick("SUPPLEMENTARY REPORT", "Supplementary Report") + f" ({fr.uk_date(c, c.p.addendum)})"] + sup
         lines.append(f"Supplementary report authorised by Dr {c.doctor(c.p.pathologist, title=False)}")

@@ -51,7 +51,8 @@ def grade_na(c: Ctx, t: Tumour) -> str:
 def receptor_na(c: Ctx, name: str, r: Receptor) -> str:
     if r.status == "Equivocal":
         return c.pick(
-            f"{name}: EQUIVOCAL. Staining is weak and focal with suboptimal fixation; repeat testing on another block is suggested.",
+            f"{name}: EQUIVOCAL. Staining is weak and focal with suboptimal fixation; "
+            "repeat testing on another block is suggested.",
             f"{name}: equivocal result (borderline); please correlate and consider repeat testing.",
         )
     if r.status == "Negative":
@@ -68,7 +69,8 @@ def receptor_na(c: Ctx, name: str, r: Receptor) -> str:
     if r.low_positive:
         return c.pick(
             f"{name}: LOW POSITIVE ({pct} of tumor nuclei, {r.intensity} intensity).",
-            f"{name}: positive, low ({pct}, {r.intensity}). Cancers with 1-10% of cells staining are reported as ER low positive.",
+            f"{name}: positive, low ({pct}, {r.intensity}). "
+            "Cancers with 1-10% of cells staining are reported as ER low positive.",
         )
     return c.pick(
         f"{name}: POSITIVE. Percentage of tumor nuclei staining: {pct}. Average intensity: {r.intensity}.",
@@ -80,9 +82,12 @@ def receptor_na(c: Ctx, name: str, r: Receptor) -> str:
 def her2_ihc_na(c: Ctx, h: Her2) -> str:
     name = c.pick("HER2 (clone 4B5) by immunohistochemistry", "HER2/neu by IHC", "HER2 IHC")
     if h.ihc in (0, 1):
-        return c.pick(f"{name}: NEGATIVE (score {h.ihc}{'+' if h.ihc else ''}).", f"{name}: score {h.ihc}{'+' if h.ihc else ''}, negative.")
+        score = f"{h.ihc}{'+' if h.ihc else ''}"
+        return c.pick(f"{name}: NEGATIVE (score {score}).", f"{name}: score {score}, negative.")
     if h.ihc == 3:
-        return c.pick(f"{name}: POSITIVE (score 3+), complete intense membrane staining in >10% of cells.", f"{name}: 3+ (positive).")
+        return c.pick(
+            f"{name}: POSITIVE (score 3+), complete intense membrane staining in >10% of cells.", f"{name}: 3+ (positive)."
+        )
     tail = c.pick(" Reflex FISH has been ordered.", " HER2 FISH to follow.", "")
     return f"{name}: EQUIVOCAL (score 2+).{tail}"
 
@@ -119,7 +124,8 @@ def nodes_na(c: Ctx, nd: Nodes, mode: str) -> str:
         return f"Micrometastatic carcinoma ({nd.largest_mm:g} mm) in {of} ({pos}/{n})"
     s = f"Metastatic carcinoma in {of} ({pos}/{n})"
     if nd.micro:
-        s += f", {fr.count(c, nd.macro)} macrometasta{'ses' if nd.macro > 1 else 'sis'} and {fr.count(c, nd.micro)} micrometasta{'ses' if nd.micro > 1 else 'sis'}"
+        s += f", {fr.count(c, nd.macro)} macrometasta{'ses' if nd.macro > 1 else 'sis'}"
+        s += f" and {fr.count(c, nd.micro)} micrometasta{'ses' if nd.micro > 1 else 'sis'}"
     s += f"; largest metastatic deposit {fr.mm(c, nd.largest_mm, 'cm')}" if nd.largest_mm else ""
     return s + ("; extranodal extension present" if nd.ene else c.pick("; no extranodal extension", ""))
 
@@ -173,10 +179,12 @@ def _breast_items(c: Ctx, t: Tumour) -> list[str]:
     items = [c.pick(f"{head}, {grade_na(c, t)}, {size}", f"{head}, {size}, {grade_na(c, t)}")]
     if t.other_foci_mm:
         others = " and ".join(fr.mm(c, x, "cm") for x in t.other_foci_mm)
-        items.append(f"Multifocal: {fr.count(c, len(t.other_foci_mm) + 1)} separate invasive foci; the size given is the largest focus (others {others})")
+        foci = fr.count(c, len(t.other_foci_mm) + 1)
+        items.append(f"Multifocal: {foci} separate invasive foci; the size given is the largest focus (others {others})")
     if t.dcis:
         items.append(f"Ductal carcinoma in situ, {NUC[t.dcis_grade - 1]} nuclear grade, associated with the invasive tumor")
-    items.append(c.pick("Lymphovascular invasion: ", "Angiolymphatic invasion ") + ("identified" if t.lvi else "not identified"))
+    lvi = "identified" if t.lvi else "not identified"
+    items.append(c.pick("Lymphovascular invasion: ", "Angiolymphatic invasion ") + lvi)
     if t.neoadjuvant:
         items.append(f"Residual cancer burden class {c.pick('RCB-I', 'RCB-II', 'RCB-III')}")
     return items
@@ -196,7 +204,8 @@ def _parts(c: Ctx, ts: list[Tumour]) -> list[tuple[str, list[str]]]:
     for t in ts:
         side = t.side.upper() if c.chance(0.5) else t.side.capitalize()
         if isinstance(t, fr.CoreBiopsy):
-            out.append((f"Breast, {side}, {c.rng.randint(1, 12)} o'clock, ultrasound-guided core needle biopsy", _breast_items(c, t)))
+            head = f"Breast, {side}, {c.rng.randint(1, 12)} o'clock, ultrasound-guided core needle biopsy"
+            out.append((head, _breast_items(c, t)))
             continue
         items = _breast_items(c, t)
         sk = skin_na(c, t)
@@ -206,11 +215,14 @@ def _parts(c: Ctx, ts: list[Tumour]) -> list[tuple[str, list[str]]]:
         out.append((f"Breast, {side}, {t.procedure}", items))
         if t.nodes.examined:
             for nd in fr.node_split(c, t.nodes):
-                where = "sentinel lymph node" + ("s" if nd.examined > 1 else "") + ", biopsy" if nd.sentinel else "axillary contents, dissection"
                 line = nodes_na(c, nd, t.nodes_written)
                 if t.kind == "pcr" and c.chance(0.5):
                     line += "; fibrosis in keeping with treatment effect, no residual tumor"
-                out.append((f"Lymph nodes, {side} {where}" if nd.sentinel else f"{side} axillary contents, dissection", [line]))
+                if nd.sentinel:
+                    head = f"Lymph nodes, {side} sentinel lymph node{'s' if nd.examined > 1 else ''}, biopsy"
+                else:
+                    head = f"{side} axillary contents, dissection"
+                out.append((head, [line]))
     return out
 
 
@@ -224,7 +236,9 @@ def _stage_sentence(c: Ctx, t: Tumour) -> str | None:
     code = " ".join(bits)
     if not code and not m:
         return None
-    s = c.pick(f"The findings correspond to {code} (AJCC 8th edition)", f"Pathologic stage: {code}", f"AJCC 8: {code}") if code else ""
+    s = ""
+    if code:
+        s = c.pick(f"The findings correspond to {code} (AJCC 8th edition)", f"Pathologic stage: {code}", f"AJCC 8: {code}")
     if m:
         s += (". " if s else "") + m
     return s + "."
@@ -244,7 +258,8 @@ def _receptor_phrase(c: Ctx, t: Tumour) -> str:
     h = t.her2
     if h is not None:
         if h.ihc is None:
-            bits.append(f"HER2 {'amplified' if h.ish == 'amplified' else 'not amplified'} by FISH (ratio {h.ratio}, {h.copies} copies per cell)")
+            amp = "amplified" if h.ish == "amplified" else "not amplified"
+            bits.append(f"HER2 {amp} by FISH (ratio {h.ratio}, {h.copies} copies per cell)")
         elif h.ihc == 2:
             bits.append("HER2 equivocal (2+) by IHC")
         else:
@@ -311,7 +326,8 @@ def _comment(c: Ctx, ts: list[Tumour]) -> tuple[list[str], list[list[str]]]:
                 sentences.append(pre + st)
         if t.grade and t.scores and c.chance(0.4):
             a, b, m = t.scores
-            sentences.append(f"The combined Nottingham score is {fr.count(c, a + b + m)} (tubules {a}, nuclei {b}, mitoses {m}).")
+            total = fr.count(c, a + b + m)
+            sentences.append(pre + f"The combined Nottingham score is {total} (tubules {a}, nuclei {b}, mitoses {m}).")
         s, add = _biomarkers(c, t)
         if s:
             sentences.append(pre + s)
@@ -339,7 +355,8 @@ def _history(c: Ctx, ts: list[Tumour]) -> list[str]:
     if isinstance(t, fr.CoreBiopsy):
         s = f"{c.pick('BI-RADS 5', 'Suspicious')} {t.side} breast mass on imaging; core biopsy."
     elif t.neoadjuvant:
-        s = f"{t.side.capitalize()} breast cancer diagnosed on core biopsy {c.date(c.p.history_dates[0])}, s/p neoadjuvant chemotherapy."
+        when = c.date(c.p.history_dates[0])
+        s = f"{t.side.capitalize()} breast cancer diagnosed on core biopsy {when}, s/p neoadjuvant chemotherapy."
     else:
         s = f"{c.age_text()} with a {t.side} breast {'mass' if t.invasive else 'calcifications'}; {t.procedure}."
     if len(ts) > 1:
