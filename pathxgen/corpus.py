@@ -288,8 +288,8 @@ def generate(
 ) -> list[dict]:
     """Write `n` reports and `gold.jsonl` into `outdir`; return the gold rows (one per tumour unit).
 
-    styles: names from ALL_STYLES to draw from (None = STYLES, the default mix without the fresh styles); formats: names (default weights 45/45/10)
-    or a {name: weight} mapping; phi=False writes "[NAME]"-style placeholders instead of fake PHI;
+    styles: names from ALL_STYLES to draw from (None = STYLES, the default mix, without the fresh styles);
+    formats: names (default weights 45/45/10) or a {name: weight} mapping; phi=False writes "[NAME]"-style placeholders instead of fake PHI;
     noise=False turns off OCR-like text noise (scanned PDFs still need OCR).
     """
     if n < 0:
