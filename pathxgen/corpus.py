@@ -44,6 +44,11 @@ Phenomena and confusers (listed per unit in gold "phenomena"):
     male patients; OCR-like noise in the text (0->O, 1->l, l->1, dropped letters, rn<->m, ";YNOPTIC",
     joined lines, fully flattened reports) with the labels unchanged.
 
+Fresh styles (fresh.FRESH_STYLES; opt-in only, never in the default mix, so default output is unchanged):
+    fresh_a             UK/RCPath dataset wording (styles_fresh_a.py), held-out "development" family
+    fresh_b             North-American diagnosis-first narrative with addenda (styles_fresh_b.py), "sealed" family
+    Both add core needle biopsies (T, N, M null) and lettered bilateral cases; see fresh.py.
+
 Formats: "txt", "pdf" (text layer, pathxgen.pdfwrite) and "scanned" (image-only PDF at 150 dpi with specks
 and a slight skew, the OCR path); default weights 45/45/10. PHI (names, MRN, DOB, dates, accession
 numbers, physicians, phone/fax, addresses, account numbers, ages over 89, rare e-mail/SSN/URL) is
@@ -63,6 +68,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pathx import schema
+from pathxgen import fresh
 from pathxgen.case import Tumour, sample_tumour
 from pathxgen.phi import sample_people
 from pathxgen.phrases import Ctx
@@ -81,6 +87,8 @@ STYLE_WEIGHTS = {
     "legacy": 7,
     "checkbox": 7,
 }
+FRESH_WEIGHTS = dict.fromkeys(fresh.FRESH_STYLES, 10)  # opt-in styles: selectable, never drawn by default
+ALL_STYLES: tuple[str, ...] = STYLES + fresh.FRESH_STYLES
 FORMATS: tuple[str, ...] = ("txt", "pdf", "scanned")
 FORMAT_WEIGHTS = {"txt": 0.45, "pdf": 0.45, "scanned": 0.10}
 PDF_WIDTH, SCAN_WIDTH = 95, 86  # characters that fit a letter page in pdfwrite's fonts
@@ -206,9 +214,9 @@ def render_report(seed: int, index: int, style: str, fmt: str, *, phi: bool = Tr
     """Text and units of one report (no files written). Deterministic in (seed, index, style, fmt)."""
     rng = random.Random(f"pathx-corpus:{seed}:{index}:{style}")
     people = sample_people(rng)
-    ts = _tumours(rng, style)
+    ts = fresh.tumours(rng, style) if style in fresh.FRESH_STYLES else _tumours(rng, style)
     c = Ctx(rng, people)
-    raw = STYLE_FUNCS[style](c, ts)
+    raw = fresh.render(style, c, ts) if style in fresh.FRESH_STYLES else STYLE_FUNCS[style](c, ts)
     tags: list[str] = []
     nrng = random.Random(f"pathx-noise:{seed}:{index}")
     if noise and nrng.random() < (0.3 if fmt != "scanned" else 0.1):
@@ -280,23 +288,23 @@ def generate(
 ) -> list[dict]:
     """Write `n` reports and `gold.jsonl` into `outdir`; return the gold rows (one per tumour unit).
 
-    styles: names from STYLES to draw from (None = all); formats: names (default weights 45/45/10)
-    or a {name: weight} mapping; phi=False writes "[NAME]"-style placeholders instead of fake PHI;
+    styles: names from ALL_STYLES to draw from (None = STYLES, the default mix, without the fresh styles);
+    formats: names (default weights 45/45/10) or a {name: weight} mapping; phi=False writes "[NAME]"-style placeholders instead of fake PHI;
     noise=False turns off OCR-like text noise (scanned PDFs still need OCR).
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     chosen = list(STYLES if styles is None else styles)
-    unknown = [s for s in chosen if s not in STYLE_FUNCS]
+    unknown = [s for s in chosen if s not in ALL_STYLES]
     if unknown or not chosen:
-        raise ValueError(f"unknown or no style(s) {', '.join(map(str, unknown))}; styles are {', '.join(STYLES)}")
+        raise ValueError(f"unknown or no style(s) {', '.join(map(str, unknown))}; styles are {', '.join(ALL_STYLES)}")
     fw = _format_weights(formats)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     for i in range(1, n + 1):
         pick = random.Random(f"pathx-pick:{seed}:{i}")
-        style = pick.choices(chosen, weights=[STYLE_WEIGHTS[s] for s in chosen])[0]
+        style = pick.choices(chosen, weights=[STYLE_WEIGHTS.get(s) or FRESH_WEIGHTS[s] for s in chosen])[0]
         fmt = pick.choices(list(fw), weights=list(fw.values()))[0]
         rep = render_report(seed, i, style, fmt, phi=phi, noise=noise)
         name = f"report_{i:05d}.{'txt' if fmt == 'txt' else 'pdf'}"
