@@ -9,6 +9,7 @@ with no label row is listed as an extra. Empty output = "not reported", which is
     python bench/realdev.py                        # default engine (bundles/DEFAULT)
     python bench/realdev.py --engine rules         # the rule engine alone
     python bench/realdev.py --engine rules --errors   # also list every wrong field
+    python bench/realdev.py --labels CORPUS/gold.jsonl --reports CORPUS   # a generated corpus (`pathx demo`)
 
 A figure from this script for a model or threshold tuned on these reports must be cross-validated
 over reports (k >= 4; see bench/realcv.py); the rule engine was developed on them, so its figure here
@@ -67,12 +68,16 @@ def score(labels: list[dict], rows: list[dict]) -> tuple[dict, list[tuple], list
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEV, help="folder with labels.jsonl and reports/")
+    ap.add_argument("--labels", type=Path, help="labelled file (default DATA/labels.jsonl; a generated corpus: "
+                                                "its gold.jsonl)")
+    ap.add_argument("--reports", type=Path, help="report folder (default DATA/reports; a generated corpus: its folder)")
     ap.add_argument("--engine", default="auto")
     ap.add_argument("--errors", action="store_true", help="list every wrong field")
     ap.add_argument("--json", action="store_true")
     args, extra = ap.parse_known_args(argv)
-    labels = [json.loads(line) for line in (args.data / "labels.jsonl").read_text().splitlines() if line.strip()]
-    rows = run_rows(args.data / "reports", args.engine, extra)
+    labels_file = args.labels or args.data / "labels.jsonl"
+    labels = [json.loads(line) for line in labels_file.read_text().splitlines() if line.strip()]
+    rows = run_rows(args.reports or args.data / "reports", args.engine, extra)
     result, errors, extras = score(labels, rows)
     accs = [result[t].accuracy for t in schema.TASKS]
     f1s = [result[t].macro_f1 for t in schema.TASKS]

@@ -98,7 +98,8 @@ def units_from_text(text: str, file: str, engine, options: IngestOptions) -> lis
     if len(segments) > 1 and engine is not None:
         # One row per tumour: a benign side (a prophylactic contralateral mastectomy) is no tumour
         # specimen, so a report with one tumour side is one unit over the whole text.
-        if sum(engine.describes_tumour(seg.text) for seg in segments) < 2:
+        # Only a side's own blocks count: a shared history or note naming carcinoma is no tumour of that side.
+        if sum(engine.describes_tumour(seg.own if seg.own is not None else seg.text) for seg in segments) < 2:
             segments = [Segment(None, text)]
     units = []
     for seg in segments:

@@ -11,6 +11,9 @@ How a report is cut
   CAP checklist header ("SYNOPTIC SUMMARY (LEFT BREAST)", "Breast, Right: Synoptic Report",
   OCR-damaged ";YNOPTIC"), a shared section header (FINAL DIAGNOSIS, COMMENT, ADDENDUM,
   GROSS DESCRIPTION, ...) or body text. Each header opens a block that runs to the next one.
+- A line starting with a known specimen letter but naming no site ("A. Sections show ...",
+  under a MICROSCOPY or HISTOLOGY heading) opens a block for that part, except inside a
+  synoptic block, whose lettered lines are its items ("B. Type: Solid").
 - A specimen or synoptic block takes its side from its header line; else from its letter
   (the side that letter has anywhere else in the report: specimen list, gross description);
   else from a "Laterality: Left" field inside it. Lymph-node specimens thus go with the
@@ -47,6 +50,9 @@ LEFT, RIGHT = "left", "right"
 class Segment:
     specimen: str | None  # "left", "right" or None
     text: str
+    # `text` with the shared blocks' bodies blanked out (same length, headers kept): what this side's
+    # own blocks say, for "does this side hold a tumour?" (None: the same as `text`)
+    own: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class SegmentRules:
     laterality_field: re.Pattern
     part_reference: re.Pattern
     inline_field: re.Pattern
+    lettered_line: re.Pattern
     reflow: "ReflowRules"
 
 
@@ -111,7 +118,8 @@ def _parse(path: Path) -> SegmentRules:
     reflow = ReflowRules(**values)
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
-        many("shared_headers"), one("laterality_field"), one("part_reference"), one("inline_field"), reflow,
+        many("shared_headers"), one("laterality_field"), one("part_reference"), one("inline_field"),
+        one("lettered_line"), reflow,
     )
 
 
@@ -196,6 +204,9 @@ def _classify(line: str, rules: SegmentRules) -> tuple[str, str | None] | None:
     for pat in rules.shared_headers:
         if pat.search(line):
             return "shared", None
+    m = rules.lettered_line.search(line)
+    if m:
+        return "lettered", m.group("label")
     return None
 
 
@@ -241,7 +252,18 @@ def segment(text: str, rules: SegmentRules | None = None) -> list[Segment]:
             b.side = _side_of(lines[b.start], rules)
             if b.side and b.label:
                 letter_side.setdefault(b.label, b.side)
-    # 2. Headers without a side: the side of their letter, else a "Laterality:" field.
+    # 2. A lettered line of a known specimen letter opens that part's block; any other lettered
+    #    line is text of the block before it. Headers without a side: the side of their letter,
+    #    else a "Laterality:" field.
+    #    Inside a synoptic block lettered lines enumerate its items ("B. Type: Solid"), not parts.
+    context = "pre"  # kind of the last block opened by a heading (not by a lettered line)
+    for prev, b in zip(blocks, blocks[1:]):
+        if b.kind != "lettered":
+            context = b.kind
+        elif b.label in letter_side and context != "synoptic":
+            b.kind = "specimen"
+        else:
+            b.kind, b.label, b.side = prev.kind, prev.label, prev.side
     for b in blocks:
         if b.kind in ("specimen", "synoptic") and b.side is None:
             if b.label in letter_side:
@@ -265,8 +287,20 @@ def segment(text: str, rules: SegmentRules | None = None) -> list[Segment]:
     order = list(dict.fromkeys(b.side for b in blocks if b.kind in ("specimen", "synoptic") and b.side))
     if len(order) < 2:
         return [Segment(None, text)]
+    def own_text(b: _Block) -> str:
+        """The block for `Segment.own`: a shared block keeps its heading only, the rest blanked."""
+        text = block_text(b)
+        if b.side is not None:
+            return text
+        keep = 0
+        if b.kind == "shared":
+            heading = next((m for pat in rules.shared_headers if (m := pat.search(lines[b.start]))), None)
+            keep = heading.end() if heading else 0
+        return text[:keep] + re.sub(r"[^\n]", " ", text[keep:])
+
     # Bilateral: each unit is the shared blocks plus its own side's, in report order.
     return [
-        Segment(side, "\n".join(block_text(b) for b in blocks if b.side in (None, side)))
+        Segment(side, "\n".join(block_text(b) for b in blocks if b.side in (None, side)),
+                "\n".join(own_text(b) for b in blocks if b.side in (None, side)))
         for side in order
     ]
