@@ -27,6 +27,10 @@ BATCH_SECONDS = 60.0
 
 def process_files(ctx: RunContext, paths: list[Path], reprocess: bool, batch_size: int,
                   batch_seconds: float, extra: list[Outcome] = (), vanished: dict[str, list[str]] | None = None) -> None:
+    """Prepare every path (unchanged ones only counted), then read, predict and commit the rest batch by
+    batch until done, stopped by a signal, or stopped by an environment fault that hits every file.
+    `extra` are outcomes that already hold their error (unlisted folders, bad JSONL records);
+    `vanished` maps content hashes to keys of vanished files that a moved file takes over."""
     summary = ctx.summary
     # Cheap pass first (stat, hash only when the stat changed) so the progress total is real work.
     todo: list[Outcome] = list(extra)

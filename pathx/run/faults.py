@@ -4,7 +4,8 @@ Exit codes (EXIT_*): 0 all files ok; 3 at least one input file has an error row;
 error; 4 interrupted (rerun to continue); 5 environment fault (rules, model, OCR, permissions,
 disk; or the first batches.ENV_STOP_AFTER files all hit one); 6 damaged ledger (rebuild_ledger=True);
 75 another run holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
-The CLI adds 70 (EX_SOFTWARE, an internal error: a bug) for the whole command line.
+The CLI adds 1 (input refused, for its other commands) and 70 (EX_SOFTWARE, an internal error: a
+bug); cli.errors.EXIT_CODES is the one documented table (`pathx --help`).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class LedgerDamaged(Exception):
 
 
 def usage_error(message: str, console) -> RunSummary:
+    """A run refused before anything is touched: one line `pathx run: error: ...`, exit 2."""
     summary = RunSummary(exit_code=EXIT_USAGE, message=message)
     print_direct(f"pathx run: error: {message}", console)
     return summary
