@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, TextIO
 
 from pathx import schema
-from pathx.outputs.writer import writer_for
+from pathx.outputs.writer import writer_for, writer_named
 
 
 @dataclass
@@ -59,6 +60,12 @@ def error_row(file: str, error: str, bundle: str) -> dict:
     row = {col: None for col in schema.OUTPUT_COLUMNS}
     row.update(file=file, needs_review=True, status="error", error=one_line(error), bundle=bundle)
     return row
+
+
+def write_rows(fh: TextIO, rows: Iterable[dict], fmt: str) -> int:
+    """Write rows in format `fmt` ('csv', 'jsonl': a registered writer's name); returns the count.
+    `pathx run` writes through materialise; this is for callers that hold a stream (tests, review)."""
+    return writer_named(fmt).write_rows(fh, rows)
 
 
 def read_rows(path: str | Path) -> list[dict]:

@@ -88,6 +88,14 @@ def find_writer(path: str | Path) -> OutputWriter | None:
     return None
 
 
+def writer_named(name: str) -> OutputWriter:
+    """The writer of a format name ('csv', 'jsonl'); UnknownSuffix naming the suffixes otherwise."""
+    for writer in _load().values():
+        if writer.name == name:
+            return writer
+    raise UnknownSuffix(f"unknown output format {name!r}; formats: {suffix_list()}")
+
+
 def writer_for(path: str | Path) -> OutputWriter:
     """The writer for an output path; UnknownSuffix naming the registered suffixes otherwise."""
     writer = find_writer(path)
