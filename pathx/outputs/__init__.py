@@ -1,1 +1,1 @@
-"""Outputs: the row contract and the writers of `pathx run` (CSV, JSONL)."""
+"""Outputs: the row contract (rows) and the writers of `pathx run`, registered by suffix (writer)."""

@@ -1,4 +1,5 @@
-"""The output contract of `pathx run`: one row per (file, specimen), CSV or JSONL by suffix.
+"""The output contract of `pathx run`: one row per (file, specimen); the format follows the output's
+suffix (the writers registered in outputs.writer: .csv, .jsonl).
 
 Columns are exactly `schema.OUTPUT_COLUMNS`. A JSONL row also carries an `evidence` object
 (task -> the de-identified snippet a prediction rests on). Output files are only ever
@@ -7,17 +8,12 @@ new complete file, never a partial line.
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TextIO
 
 from pathx import schema
-from pathx.outputs.names import csv_cell, csv_uncell
-
-FORMATS = {".csv": "csv", ".jsonl": "jsonl"}
+from pathx.outputs.writer import writer_for, writer_named
 
 
 @dataclass
@@ -31,11 +27,9 @@ class FieldPrediction:
 
 
 def output_format(path: str | Path) -> str:
-    """'csv' or 'jsonl' from the output's suffix; ValueError for anything else."""
-    fmt = FORMATS.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise ValueError(f"{path}: output must end in .csv or .jsonl")
-    return fmt
+    """The format's name ('csv', 'jsonl', ...) from the output's suffix; UnknownSuffix (a ValueError)
+    naming the registered suffixes for anything else."""
+    return writer_for(path).name
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -68,39 +62,12 @@ def error_row(file: str, error: str, bundle: str) -> dict:
     return row
 
 
-def _csv_value(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return csv_cell(value)  # a file named "=HYPERLINK(...).txt" must not run in a spreadsheet
-    return str(value)
-
-
 def write_rows(fh: TextIO, rows: Iterable[dict], fmt: str) -> int:
-    """Write rows in the contract's column order; returns how many were written."""
-    count = 0
-    if fmt == "csv":
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(schema.OUTPUT_COLUMNS)
-        for row in rows:
-            writer.writerow([_csv_value(row.get(col)) for col in schema.OUTPUT_COLUMNS])
-            count += 1
-    else:
-        for row in rows:
-            obj = {col: row.get(col) for col in schema.OUTPUT_COLUMNS}
-            obj["evidence"] = row.get("evidence") or {t: None for t in schema.TASKS}
-            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    """Write rows in format `fmt` ('csv', 'jsonl': a registered writer's name); returns the count.
+    `pathx run` writes through materialise; this is for callers that hold a stream (tests, review)."""
+    return writer_named(fmt).write_rows(fh, rows)
 
 
 def read_rows(path: str | Path) -> list[dict]:
     """Read an output file back (tests, `pathx audit`, downstream checks). CSV values stay strings."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    if output_format(path) == "csv":
-        return [{k: csv_uncell(v) if isinstance(v, str) else v for k, v in row.items()}
-                for row in csv.DictReader(io.StringIO(text))]
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return writer_for(path).read_rows(Path(path).read_text(encoding="utf-8"))

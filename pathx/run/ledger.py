@@ -11,7 +11,8 @@ Also kept here:
 - an in-flight marker per file while it is being read, so a file that kills pathx (out of
   memory on a hostile PDF, a crash in a parser) is recognised on restart and, after
   `MAX_CRASHES` such deaths, gets an error row instead of killing every nightly run;
-- a generation counter, so a restart knows whether the output already shows the last commit.
+- a generation counter, so a restart knows whether the output already shows the last commit;
+- the schema migrations it has had (migrations.py): `Ledger.open` upgrades an older ledger.
 
 A file moved or renamed inside the input folder (same content hash at a new path, old path gone)
 is recorded under its new key and the old key's rows are deleted in the same transaction
@@ -27,32 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = "1"
-MAX_CRASHES = 2  # deaths while reading the same content before it gets an error row
+from pathx.run.migrations import migrate
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    file TEXT PRIMARY KEY,          -- path relative to the input folder
-    sha256 TEXT,                    -- NULL when the file could not be read (retried every run)
-    version TEXT NOT NULL,          -- predictor version + ingest options it was processed with
-    status TEXT NOT NULL,           -- ok | error
-    signature TEXT,                 -- size:mtime_ns:inode when hashed
-    run_id TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rows (
-    file TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    row TEXT NOT NULL,              -- JSON of one output row (evidence included)
-    PRIMARY KEY (file, seq)
-);
-CREATE TABLE IF NOT EXISTS inflight (
-    file TEXT PRIMARY KEY,
-    sha256 TEXT NOT NULL,
-    attempts INTEGER NOT NULL
-);
-"""
+SCHEMA_VERSION = "1"  # meta `schema` of the first layout; later changes are migrations (migrations.py)
+MAX_CRASHES = 2  # deaths while reading the same content before it gets an error row
 
 
 def ledger_path_for(output: str | Path) -> Path:
@@ -104,11 +83,12 @@ class Ledger:
         if problems != ["ok"]:
             conn.close()
             raise sqlite3.DatabaseError(f"database disk image is malformed ({len(problems)} problem(s))")
-        conn.executescript(_SCHEMA)
-        ledger = cls(path, conn)
-        if ledger.get_meta("schema") is None:
-            ledger.set_meta("schema", SCHEMA_VERSION)
-        return ledger
+        try:
+            migrate(conn)  # tables created or upgraded; a ledger from before migrations keeps its rows
+        except BaseException:
+            conn.close()
+            raise
+        return cls(path, conn)
 
     def close(self) -> None:
         self.conn.close()

@@ -371,7 +371,7 @@ def _one_error_line(text: str) -> str:
 def test_output_folder_faults_are_one_line_exit_5(tmp_path, monkeypatch):
     import errno
 
-    from pathx.outputs import rows as output_module
+    from pathx.outputs.csv_writer import CsvWriter
     from pathx.run.runner import EXIT_ENVIRONMENT
 
     inp = tmp_path / "in"
@@ -392,7 +392,7 @@ def test_output_folder_faults_are_one_line_exit_5(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     out = tmp_path / "o3" / "out.csv"
-    monkeypatch.setattr(output_module, "write_rows", disk_full)
+    monkeypatch.setattr(CsvWriter, "write_rows", disk_full)
     buf = io.StringIO()
     s = _run(inp, out, console=Console(file=buf))
     line = _one_error_line(buf.getvalue())
@@ -638,7 +638,7 @@ def test_prune_keeps_rows_under_a_folder_that_cannot_be_listed(tmp_path, monkeyp
 
 
 def test_progress_lines_come_per_file_with_a_real_rate_and_not_too_often(tmp_path, monkeypatch):
-    import pathx.run.runner as run_mod
+    import pathx.run.progress as run_mod
 
     inp, out = tmp_path / "in", tmp_path / "out.csv"
     write_reports(inp, 5)

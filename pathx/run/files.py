@@ -1,0 +1,181 @@
+"""One file's work in `pathx run`: stat and hash it against the ledger (prepare_one), then read,
+de-identify and segment it under the signal/budget guard (extract_one).
+
+Fault kinds (Outcome.fault): a "file" fault is in the file's content and is kept against its
+hash until it changes; an "environment" fault (errors.EnvironmentFault: missing OCR engine,
+rules, permission...) is recorded without a hash, so the file is retried on the next run.
+Errors come from ReportError messages (written to be safe) or only the exception type / OS
+errno text, with absolute paths replaced by the escaped relative key: never report text.
+"""
+from __future__ import annotations
+
+import dataclasses
+import errno
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from pathx.errors import EnvironmentFault, RuleFileError
+from pathx.fsutil import file_sha256
+from pathx.ingestion.pipeline import IngestOptions, extract_file
+from pathx.outputs import rows as out
+from pathx.outputs.names import escape_name, safe_text, unescape_name
+from pathx.run.ledger import MAX_CRASHES, Ledger
+from pathx.run.outcome import Outcome
+from pathx.run.signals import FileTimeout, StopFlag, StopNow, kill_point
+
+# Wall-clock budget for reading one file (PDF parsing, OCR, de-identification, rule hints); a
+# file over it gets an error row and the run goes on. A long scanned report takes ~1 min.
+FILE_TIMEOUT = 300.0
+MAX_FILE_BYTES = 512 * 1024 * 1024  # larger files get an error row instead of being read into memory
+
+
+def version_key(predictor, options: IngestOptions) -> str:
+    """What the ledger compares besides the content hash: predictor version + ingest options."""
+    opts = dataclasses.asdict(options)
+    opts.pop("tasks", None)
+    return f"{predictor.version}|" + ",".join(f"{k}={opts[k]}" for k in sorted(opts))
+
+
+def _signature(st: os.stat_result) -> str:
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def _os_cause(err: OSError) -> str:
+    """An OS error as safe words: the errno text only, never the exception's full message."""
+    if isinstance(err, FileNotFoundError):
+        return "file disappeared before it could be read (removed or a broken symlink)"
+    if err.errno == errno.ELOOP:
+        return "symlink loop, cannot be resolved"
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    if isinstance(err, IsADirectoryError):
+        return "is a directory"
+    return f"cannot read file ({err.strerror or type(err).__name__})"
+
+
+def _fail_os(o: Outcome, err: OSError) -> None:
+    """A file that cannot be reached: retried every run (no hash); permissions are the machine's fault."""
+    o.error, o.sha256 = f"{o.file}: {_os_cause(err)}", None
+    o.fault = "environment" if isinstance(err, PermissionError) else "file"
+
+
+def _environment(o: Outcome, cause: str) -> None:
+    """Mark an environment fault: never cached against the file's hash, so retried next run."""
+    o.error = f"{o.file}: {cause}; retried on the next run"
+    o.fault, o.sha256 = "environment", None
+
+
+def prepare_one(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool) -> Outcome:
+    """Stat and hash one path; decide whether it needs processing (outcome has no result yet)."""
+    o = Outcome(path=path, file=rel)
+    try:
+        st = path.stat()  # follows symlinks: a link to a report is processed as that report
+    except OSError as err:
+        _fail_os(o, err)
+        return o
+    if stat.S_ISDIR(st.st_mode):
+        o.skip_reason = "a directory named like a report, not a file"
+        return o
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket or device"
+        o.error = f"{rel}: not a regular file ({kind})"  # opening a FIFO would block the run
+        return o
+    o.signature = _signature(st)
+    entry = ledger.entry(rel)
+    if not reprocess and entry and entry.version == version and entry.sha256 and entry.signature == o.signature:
+        o.skip_reason = "unchanged"
+        o.sha256 = entry.sha256
+        return o
+    if st.st_size == 0:
+        o.sha256 = hashlib.sha256(b"").hexdigest()
+        o.error = f"{rel}: empty file (0 bytes)"
+        return o
+    if st.st_size > MAX_FILE_BYTES:
+        o.error = f"{rel}: file too large ({st.st_size // (1024 * 1024)} MiB > {MAX_FILE_BYTES // (1024 * 1024)} MiB)"
+        return o
+    try:
+        o.sha256 = file_sha256(path)
+    except OSError as err:
+        _fail_os(o, err)
+        return o
+    if not reprocess and entry and entry.version == version and entry.sha256 == o.sha256:
+        ledger.update_signature(rel, o.signature)  # touched or copied back: same content
+        o.skip_reason = "unchanged"
+    return o
+
+
+def _safe_message(message: str, path: Path, rel: str) -> str:
+    """A pipeline message with the absolute path and raw names replaced by the escaped relative name."""
+    message = str(message).replace(str(path), rel)
+    raw = unescape_name(rel)
+    if raw != rel:
+        message = message.replace(raw, rel).replace(path.name, escape_name(path.name))
+    return safe_text(message)
+
+
+def _safe_error(message: str, path: Path, rel: str) -> str:
+    """A pipeline error message with the absolute path replaced by the relative one."""
+    message = out.one_line(_safe_message(message, path, rel))
+    return message if rel in message else f"{rel}: {message}"
+
+
+def extract_one(o: Outcome, root: Path, engine, options: IngestOptions, ledger: Ledger,
+                stop: StopFlag | None = None) -> None:
+    """Read, de-identify and segment one file into o.result or o.error."""
+    if ledger.crashes(o.file, o.sha256) >= MAX_CRASHES:
+        o.error = (f"{o.file}: pathx died {MAX_CRASHES} times while reading this file (out of memory, a parser "
+                   "crash or a kill); skipped until the file changes")
+        return
+    ledger.mark_inflight(o.file, o.sha256)
+    kill_point("extract")
+    stop = stop if stop is not None else StopFlag()  # (a StopFlag is falsy until a signal came)
+    try:
+        with stop.file():
+            res = extract_file(o.path, root, engine, options)
+    except StopNow:  # SIGINT/SIGTERM while reading: leave this file to the next run
+        ledger.clear_inflight(o.file)
+        o.skip_reason = "interrupted while being read; will be processed next run"
+        return
+    except FileTimeout:
+        o.error = (f"{o.file}: reading took longer than the per-file budget of {stop.file_timeout:g} s "
+                   "(--file-timeout); skipped until the file changes")
+        o.fault = "file"
+        res = None
+    except RuleFileError as err:  # rules missing or broken (PATHX_RULES_DIR on an unmounted disk)
+        _environment(o, f"rule files unusable ({safe_text(out.one_line(str(err)))})")
+        res = None
+    except EnvironmentFault as err:
+        _environment(o, safe_text(out.one_line(str(err))))
+        res = None
+    except OSError as err:  # the file vanished or became unreadable after it was hashed
+        _fail_os(o, err)
+        res = None
+    except (MemoryError, RecursionError) as err:
+        o.error = f"{o.file}: file too complex to read ({type(err).__name__})"
+        res = None
+    except Exception as err:  # a bug or a hostile file; the type only, its message may quote text
+        o.error = f"{o.file}: internal error while reading ({type(err).__name__})"
+        res = None
+    ledger.clear_inflight(o.file)
+    if res is not None:
+        res.file = o.file
+        res.warnings = [_safe_message(w, o.path, o.file) for w in res.warnings]
+        o.result = res
+        if res.error:
+            o.error = _safe_error(res.error, o.path, o.file)
+            o.fault = res.fault or "file"
+            if o.fault == "environment":
+                o.error += "; retried on the next run"
+                o.sha256 = None
+        elif not res.units:
+            o.error = f"{o.file}: no report text found"
+    # The content must not have changed while it was read, or the recorded hash would lie.
+    try:
+        changed = _signature(o.path.stat()) != o.signature
+    except OSError:
+        o.error, o.sha256 = f"{o.file}: file disappeared during the run", None  # retried
+        return
+    if changed:
+        o.error, o.skip_reason = None, "changed while it was being read; will be processed next run"

@@ -1,0 +1,58 @@
+"""Predict a batch of read files and turn each outcome into its ledger record."""
+from __future__ import annotations
+
+import time
+
+from pathx.errors import EnvironmentFault
+from pathx.outputs import rows as out
+from pathx.run.ledger import Record
+from pathx.run.outcome import Outcome
+
+
+def predict_batch(batch: list[Outcome], predictor) -> None:
+    """Fill rows of the ok outcomes; a predictor failure is isolated to the files it hits."""
+    todo = [o for o in batch if o.status == "ok"]
+    units = [u for o in todo for u in o.result.units]
+    if not units:
+        return
+    started = time.perf_counter()
+    try:
+        preds = predictor.predict(units)
+        if len(preds) != len(units):
+            raise RuntimeError("predictor returned the wrong number of predictions")
+        groups, i = [], 0
+        for o in todo:
+            groups.append(preds[i : i + len(o.result.units)])
+            i += len(o.result.units)
+        per_file = list(zip(todo, groups))
+    except EnvironmentFault:
+        raise  # the model cannot be loaded: no file can be predicted, the run stops (exit 5)
+    except Exception:
+        per_file = [(o, None) for o in todo]  # retry file by file to find the one that fails
+    elapsed = (time.perf_counter() - started) / max(len(todo), 1)
+    for o, group in per_file:
+        t0 = time.perf_counter()
+        try:
+            if group is None:
+                group = predictor.predict(o.result.units)
+            o.rows = [
+                out.prediction_row(o.file, u.specimen, p, predictor.name) for u, p in zip(o.result.units, group)
+            ]
+        except EnvironmentFault:
+            raise
+        except Exception as err:
+            o.error = f"{o.file}: prediction failed ({type(err).__name__})"
+            o.sha256 = None  # not the file's fault: retried next run
+            o.fault = "environment"
+            o.rows = []
+        o.predict_seconds = elapsed + (time.perf_counter() - t0)
+
+
+def record_for(o: Outcome, bundle: str) -> Record:
+    # Only a file whose content was read and hashed takes over a moved file's rows; a passing
+    # failure (no hash) leaves the old rows where they are.
+    replaces = o.replaces if o.sha256 else None
+    if o.error:
+        return Record(o.file, o.sha256, "error", [out.error_row(o.file, o.error, bundle)],
+                      o.signature if o.sha256 else None, replaces)
+    return Record(o.file, o.sha256, "ok", o.rows, o.signature, replaces)
