@@ -164,3 +164,83 @@ def test_malformed_segment_rules_name_file_and_rule(tmp_path, monkeypatch):
     path.write_text(path.read_text(encoding="utf-8").replace("laterality_field = '''", "laterality_field = '''(?P<x"), encoding="utf-8")
     with pytest.raises(RuleFileError, match=r"segment\.toml: rule 'laterality_field' has a bad regex"):
         segment(BILATERAL)
+
+
+UK_BILATERAL = """CELLULAR PATHOLOGY REPORT
+Specimens:
+A. Right breast wide local excision
+B. Right axillary sentinel node
+C. Left breast mastectomy
+
+Histology:
+A. Invasive carcinoma of no special type, scores 3 + 2 + 2 = 7, grade 2.
+B. Two nodes, both free of tumour (0/2).
+C. Invasive lobular carcinoma, grade 2, 28 mm.
+
+Summary of findings (breast dataset) - LEFT
+Side - Left
+Invasive tumour size - 28 mm
+ER - Positive (Allred 8/8)
+
+MINIMUM DATASET
+Side: Right
+Invasive tumour size: 14 mm
+ER: Negative (Allred 0/8)
+
+Supplementary report
+Right breast, HER2 by IHC: score 3+ (positive).
+"""
+
+
+def test_uk_datasets_and_lettered_histology_lines_go_to_their_side():
+    units = {s.specimen: s.text for s in segment(UK_BILATERAL)}
+    assert set(units) == {"left", "right"}
+    left, right = units["left"], units["right"]
+    # lettered histology lines follow the side their letter has in the specimen list
+    assert "scores 3 + 2 + 2" in right and "scores 3 + 2 + 2" not in left
+    assert "Invasive lobular carcinoma" in left and "Invasive lobular carcinoma" not in right
+    # dataset blocks: side from the header, else from "Side: ..."
+    assert "Allred 8/8" in left and "Allred 8/8" not in right
+    assert "Allred 0/8" in right and "Allred 0/8" not in left
+    # a supplementary report naming one side goes to that side
+    assert "score 3+" in right and "score 3+" not in left
+
+
+def test_lettered_items_of_a_synoptic_block_are_not_parts():
+    text = """FINAL DIAGNOSIS
+A. Breast, right; mastectomy: invasive ductal carcinoma, see parameters.
+B. Breast, left; mastectomy: invasive lobular carcinoma, see parameters.
+Breast Pathologic Parameters (Part A Right Breast)
+A. Tumor size: 3.1 cm.
+B. Histologic grade: III.
+Breast Pathologic Parameters (Part B Left Breast)
+A. Tumor size: 1.2 cm.
+B. Histologic grade: I.
+"""
+    units = {s.specimen: s.text for s in segment(text)}
+    assert "3.1 cm" in units["right"] and "grade: III" in units["right"]
+    assert "3.1 cm" not in units["left"] and "1.2 cm" in units["left"] and "grade: I." in units["left"]
+
+
+def test_a_lettered_line_of_an_unknown_letter_stays_in_its_block():
+    text = """A. Left breast, excision: invasive carcinoma, grade 1.
+B. Right breast, excision: invasive carcinoma, grade 3.
+Comment:
+X. This line is not a specimen, and nothing below it changes.
+"""
+    units = {s.specimen: s.text for s in segment(text)}
+    assert all("X. This line" in t for t in units.values())  # a shared comment reaches both sides
+
+
+def test_a_side_holds_a_tumour_only_by_its_own_blocks():
+    """A shared note naming carcinoma does not make a benign side a tumour specimen."""
+    from pathx.ingestion.pipeline import IngestOptions, units_from_text
+    from pathx.rules.engine import RuleEngine
+
+    text = """FINAL DIAGNOSIS:
+A) RIGHT BREAST, EXCISION: FIBROCYSTIC CHANGE. NO MALIGNANCY.
+B) LEFT BREAST, MASTECTOMY: INFILTRATING DUCTAL CARCINOMA, 2.5 CM.
+NOTE: The invasive carcinoma is a T2 tumour; see synoptic report.
+"""
+    units = units_from_text(text, "r.txt", RuleEngine.load(), IngestOptions())
+    assert [u.specimen for u in units] == [None]
