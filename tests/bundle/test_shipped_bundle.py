@@ -38,7 +38,8 @@ def test_every_shipped_bundle_is_intact():
 def test_default_says_which_engine(tmp_path, monkeypatch):
     from pathx import paths
     from pathx.bundle.files import RULES_DEFAULT, default_bundle_checked
-    from pathx.predictors.simple import RulesPredictor, make_predictor
+    from pathx.predictors.factory import make_predictor
+    from pathx.predictors.simple import RulesPredictor
 
     monkeypatch.setattr(paths, "bundles_dir", lambda: tmp_path)
     (tmp_path / "DEFAULT").write_text(RULES_DEFAULT + "\n")
