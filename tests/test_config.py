@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pathx.configcheck import ConfigError
-from pathx.training.fit import FitConfig
+from pathx.training.config import FitConfig
 from pathx.ingestion.pipeline import IngestOptions
 
 

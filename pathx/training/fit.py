@@ -13,8 +13,12 @@ micro-batch 2 x 8 accumulation, max length 512, 3 epochs, early stopping on vali
 the best weights kept. A checkpoint every `checkpoint_every` optimizer steps (and on Ctrl-C) lets
 `resume=True` continue a killed fit exactly where the checkpoint left it.
 
-Output dir: config.json + adapter_heads.safetensors (best weights, see model.load_model),
+Output dir: config.json + adapter_heads.safetensors (best weights, see model.build.load_model),
 split.json, metrics.json; checkpoint/ while training.
+
+This module only orchestrates: settings in training.config, examples/split/loss in
+training.data, the step loop in training.loop, checkpoints in training.checkpoints, log
+lines in training.progress, metrics in training.metrics.
 """
 from __future__ import annotations
 
