@@ -124,7 +124,7 @@ def export_merged(bundle_path: Path, out_path: Path, base: str | None = None) ->
     with tempfile.TemporaryDirectory() as tok_dir:
         model.tokenizer.save_pretrained(tok_dir)
         tokenizer_files = {p.name: p.read_text(encoding="utf-8") for p in Path(tok_dir).iterdir() if p.is_file()}
-    merged = dict(info, merged=True, base_config=backbone.config.to_json_string(), tokenizer_files=tokenizer_files)
+    merged = dict(bundle.info, merged=True, base_config=backbone.config.to_json_string(), tokenizer_files=tokenizer_files)
     meta_json = json.dumps(merged, sort_keys=True)
     tensors = {k: v.contiguous() for k, v in tensors.items()}
     # Tied weights (lm head = embeddings) share storage; safetensors wants distinct tensors.
