@@ -174,13 +174,14 @@ def _load_merged(bundle: Bundle, device: str):
 
     from safetensors.torch import save_file
 
+    from pathx.model import adapters
     from pathx.model.backbones import BaseModel, family_of
     from pathx.model.build import assemble
     from pathx.model.config import NORM_BUFFERS
 
     info, tensors, path = bundle.info, bundle.tensors, bundle.path
     config = bundle.model_config()
-    config.adapter = {"name": "frozen"}  # LoRA is already folded into the weights
+    config.adapter = adapters.FrozenAdapter().to_dict()  # LoRA is already folded into the weights
     tmp = Path(tempfile.mkdtemp(prefix="pathx-merged-"))
     (tmp / "config.json").write_text(info["base_config"], encoding="utf-8")
     for name, text in info["tokenizer_files"].items():

@@ -71,6 +71,21 @@ class Architecture:
     def default_pooling(self) -> str:
         return "last" if self.family == "decoder" else "mean"
 
+    @property
+    def chat_template_default(self) -> bool:
+        """Wrap prompts in the tokenizer's chat template (when it has one) unless told otherwise."""
+        return self.family == "decoder"
+
+    @property
+    def absolute_positions(self) -> bool:
+        """The position table ends at max_position_embeddings: a hard cap on the input length."""
+        return self.family == "encoder"
+
+    @property
+    def pad_must_be_set(self) -> bool:
+        """A pad token id of None gets a dedicated pad token (decoders often ship without one)."""
+        return self.family == "decoder"
+
 
 def _decoder(model_type: str) -> Architecture:
     return Architecture(model_type, "decoder", DECODER_QKVO, counted_positions=True)

@@ -117,11 +117,11 @@ def assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiTa
     """The classifier a (checked) config describes on `base`: tokenizer with its pad token,
     backbone (resized for the pad), the adapter from the registry, fresh heads (seeded).
     Fills config.chat_template, pad_token, hidden_size and the usable max_length."""
-    device = resolve_device(device)
+    device, arch = resolve_device(device), base.architecture
     torch.manual_seed(seed)  # adapter and head init
     tokenizer, added = load_tokenizer(base, config.padding_side, config.truncation_side)
     if config.chat_template is None:
-        config.chat_template = base.family == "decoder" and bool(getattr(tokenizer, "chat_template", None))
+        config.chat_template = arch.chat_template_default and bool(getattr(tokenizer, "chat_template", None))
     elif config.chat_template and not getattr(tokenizer, "chat_template", None):
         raise PathxError(f"base {base.name}: tokenizer has no chat template")
     config.pad_token, config.pad_token_added = tokenizer.pad_token, added
@@ -129,9 +129,8 @@ def assemble(base: BaseModel, config: ModelConfig, device, seed: int) -> MultiTa
     _resize_for_pad(backbone, tokenizer)
     config.hidden_size = int(backbone.config.hidden_size)
     adapter = config.adapter_config
-    arch = base.architecture
     positions = getattr(backbone.config, "max_position_embeddings", None)
-    if positions and base.family == "encoder":
+    if positions and arch.absolute_positions:
         # Absolute position tables end at max_position_embeddings; prefix tokens take positions too.
         room = positions - adapter.virtual_tokens - arch.reserved_positions
         config.max_length = min(config.max_length, room)

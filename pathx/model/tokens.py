@@ -83,7 +83,7 @@ def load_tokenizer(base: BaseModel, padding_side: str, truncation_side: str):
     eos_ids = {tok.eos_token_id} if tok.eos_token_id is not None else set()
     added = False
     # pad == eos would make the terminal eos look like padding (pitfall on Llama-3 chat templates).
-    if tok.pad_token is None or tok.pad_token_id in eos_ids or (base.family == "decoder" and tok.pad_token_id is None):
+    if tok.pad_token is None or tok.pad_token_id in eos_ids or (base.architecture.pad_must_be_set and tok.pad_token_id is None):
         tok.add_special_tokens({"pad_token": ADDED_PAD_TOKEN})
         added = True
     tok.padding_side = padding_side
