@@ -51,7 +51,7 @@ def bench_bundle(path: Path, reports: Path, workdir: Path, batch_size: int, pred
         if summary.exit_code != 0:
             raise SystemExit(f"{path.name}: pathx run exited {summary.exit_code}: {summary.message}")
         t0 = time.perf_counter()
-        predictor._predictor.predict_proba(prompts)
+        predictor.inference.predict_proba(prompts)
         forward.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         [extract_file(f, reports, predictor.engine, options) for f in files]

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pathx.configcheck import ConfigError
-from pathx.training.fit import FitConfig
+from pathx.training.config import FitConfig
 from pathx.ingestion.pipeline import IngestOptions
 
 
@@ -61,6 +61,8 @@ def test_bad_ingest_options_fail_on_construction(kw, field):
     ({"class_weights": ["colour"]}, "class_weights"),
     ({"adapter": "lorax"}, "adapter"),
     ({"adapter": {"r": 8}}, "adapter"),
+    ({"adapter": {"name": "lora", "r": 0}}, "adapter"),  # the adapter's own check, reported on FitConfig.adapter
+    ({"adapter": {"name": "prefix", "rank": 4}}, "adapter"),
     ({"quant": "int3"}, "quant"),
     ({"pooling": "first"}, "pooling"),
     ({"padding_side": "middle"}, "padding_side"),

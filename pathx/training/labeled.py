@@ -13,14 +13,14 @@ from pathx import paths, schema
 from pathx.fsutil import files_sha256
 from pathx.training.labels import Example, read_labeled
 from pathx.ingestion.pipeline import IngestOptions, units_for_examples
+from pathx.training.thresholds import REVIEW_PRECISION, model_thresholds
 
 PIPELINE_FILE = "pipeline.json"
-REVIEW_PRECISION = 0.99  # rows not flagged for review must be at least this precise (validation set)
 
 
 def prompt_examples(examples: list[Example], engine, options: IngestOptions):
     """Labelled examples -> fit.PromptExample list (prompts built exactly as `pathx run` builds them)."""
-    from pathx.training.fit import PromptExample
+    from pathx.training.data import PromptExample
 
     units, warnings = units_for_examples(examples, engine, options)
     return [PromptExample(ex.id, u.prompt, dict(ex.labels)) for ex, u in zip(examples, units)], warnings
@@ -29,27 +29,6 @@ def prompt_examples(examples: list[Example], engine, options: IngestOptions):
 def data_digest(paths: list[Path]) -> str:
     """sha256 over the labelled files' bytes, in order (a bundle's training-data fingerprint)."""
     return files_sha256(paths)
-
-
-def choose_thresholds(probs: dict, gold: dict[str, list[str | None]], classes: dict[str, list[str]],
-                      precision: float = REVIEW_PRECISION) -> dict[str, float]:
-    """Per task, the lowest confidence t such that val rows with confidence >= t are >= `precision`
-    correct; rows under t get needs_review. 1.0 (review everything) when no t reaches it."""
-    thresholds = {}
-    for task, p in probs.items():
-        conf, pred = p.max(dim=1)
-        rows = [(float(c), classes[task][int(k)] == g) for c, k, g in zip(conf, pred, gold[task]) if g is not None]
-        if not rows:
-            thresholds[task] = 0.5
-            continue
-        rows.sort(key=lambda r: -r[0])
-        best, correct = 1.0, 0
-        for i, (c, ok) in enumerate(rows, 1):
-            correct += ok
-            if correct / i >= precision:
-                best = c
-        thresholds[task] = round(best, 6)
-    return thresholds
 
 
 def fit_labeled(train_path: Path, out_dir: Path, *, base: str, config, options: IngestOptions, engine,
@@ -78,13 +57,7 @@ def fit_labeled(train_path: Path, out_dir: Path, *, base: str, config, options: 
     val_examples = [by_id[i] for i in val_ids if i in by_id]
     thresholds = {}
     if result.model is not None and val_examples:
-        from pathx.model.classifier import Predictor
-
-        predictor = Predictor(result.model, batch_size=config.eval_batch_size)
-        probs = predictor.predict_proba([e.prompt for e in val_examples])
-        gold = {t: [e.labels.get(t) if e.labels.get(t) is not None or not config.unknown_as_not_reported
-                    else schema.NOT_REPORTED for e in val_examples] for t in probs}
-        thresholds = choose_thresholds(probs, gold, result.model.model_config.classes)
+        thresholds = model_thresholds(result.model, val_examples, config.eval_batch_size, config.unknown_as_not_reported)
     write_pipeline_info(out_dir, options, engine, files, thresholds, warnings)
     return result
 

@@ -75,6 +75,21 @@ def task_metrics(task: str, classes: list[str], gold: list[str | None], probs: n
     )
 
 
+def one_hot(labels: list[str | None], classes: list[str], fallback: str = "not reported") -> np.ndarray:
+    """Scores of a hard predictor: probability 1 on each predicted label; a label that is None or
+    not among `classes` scores as `fallback` ("not reported")."""
+    probs = np.zeros((len(labels), len(classes)), dtype=np.float32)
+    for i, label in enumerate(labels):
+        probs[i, classes.index(label if label in classes else fallback)] = 1.0
+    return probs
+
+
+def hard_task_metrics(task: str, classes: list[str], gold: list[str | None], labels: list[str | None]) -> TaskMetrics:
+    """task_metrics of a hard predictor (rule engines, generative answers): its labels scored
+    one-hot (so its AUROC is its balanced accuracy)."""
+    return task_metrics(task, classes, gold, one_hot(labels, classes))
+
+
 @dataclass
 class EvalResult:
     tasks: dict[str, TaskMetrics]
@@ -100,14 +115,14 @@ class EvalResult:
 
 
 def evaluate(model_or_predictor, examples, batch_size: int = 8) -> EvalResult:
-    """Metrics of a MultiTaskClassifier (or Predictor) on examples with .prompt and .labels.
+    """Metrics of a MultiTaskClassifier (or its Inference) on examples with .prompt and .labels.
 
     A label None is unknown and skipped; "not reported" counts as a class like any other."""
     import time
 
-    from pathx.model.classifier import Predictor
+    from pathx.model.inference import Inference
 
-    predictor = model_or_predictor if isinstance(model_or_predictor, Predictor) else Predictor(model_or_predictor, batch_size)
+    predictor = model_or_predictor if isinstance(model_or_predictor, Inference) else Inference(model_or_predictor, batch_size)
     examples = list(examples)
     start = time.perf_counter()
     probs = predictor.predict_proba([ex.prompt for ex in examples])

@@ -56,7 +56,7 @@ class FitPlan:
     recipe: str
     base: str
     hints: bool
-    config: object  # fit.FitConfig
+    config: object  # training.config.FitConfig
     options: object  # pipeline.IngestOptions
     origin: dict[str, str]  # key -> "recipe NAME" | "--set KEY" | "--flag"
 
@@ -87,7 +87,7 @@ def recipe_list() -> list[tuple[str, str, bool]]:
 
 
 def known_keys() -> tuple[str, ...]:
-    from pathx.training.fit import FitConfig
+    from pathx.training.config import FitConfig
 
     return OWN_KEYS + PROMPT_KEYS + tuple(f.name for f in dataclasses.fields(FitConfig))
 
@@ -151,7 +151,7 @@ def plan_fit(recipe: str | None, sets=(), flags: dict[str, tuple[str, object]] |
     """The recipe, then each `--set key=value`, then `flags` ({key: (option, value)}, the options given on
     the command line), checked by FitConfig's and IngestOptions' own checks."""
     from pathx.configcheck import ConfigError
-    from pathx.training.fit import FitConfig
+    from pathx.training.config import FitConfig
     from pathx.ingestion.pipeline import IngestOptions
 
     chosen = load_recipe(recipe)

@@ -19,7 +19,7 @@ from pathxgen.tinybase import build_tiny_base
 from pathx.bundle.core import BundleError, BundlePredictor, export, read_metadata, verify
 from pathx.training.fit import FitConfig
 from pathx.training.labels import read_labeled
-from pathx.model.classifier import Predictor
+from pathx.model.inference import Inference as Predictor
 from pathx.ingestion.pipeline import IngestOptions, units_for_examples
 from pathx.rules.engine import RuleEngine
 from pathx.training.labeled import fit_labeled
@@ -80,7 +80,7 @@ def test_round_trip_gives_identical_predictions(trained):
     predictor = BundlePredictor.load(trained["bundle"], base=str(trained["base"]), device="cpu")
     units, _ = units_for_examples(examples, predictor.engine, predictor.ingest_options())
     assert all(" | " in u.prompt.split("\nHints:\n")[1] for u in units)  # rule values in the hints
-    from_bundle = predictor._predictor.predict_proba([u.prompt for u in units])
+    from_bundle = predictor.inference.predict_proba([u.prompt for u in units])
     from_fit = Predictor.load(trained["fit"], base=str(trained["base"]), device="cpu").predict_proba(
         [u.prompt for u in units])
     for t in schema.TASKS:

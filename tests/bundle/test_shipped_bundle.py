@@ -38,7 +38,8 @@ def test_every_shipped_bundle_is_intact():
 def test_default_says_which_engine(tmp_path, monkeypatch):
     from pathx import paths
     from pathx.bundle.files import RULES_DEFAULT, default_bundle_checked
-    from pathx.predictors.simple import RulesPredictor, make_predictor
+    from pathx.predictors.factory import make_predictor
+    from pathx.predictors.simple import RulesPredictor
 
     monkeypatch.setattr(paths, "bundles_dir", lambda: tmp_path)
     (tmp_path / "DEFAULT").write_text(RULES_DEFAULT + "\n")
@@ -148,3 +149,35 @@ def test_model_that_fails_to_load_after_the_lock_stops_the_run_with_exit_5(tmp_p
     assert lines[0].startswith(f"pathx: error: cannot load the model of {copy.name}") and "hash" in lines[0]
     end = json.loads(s.audit.read_text().splitlines()[-1])
     assert end["event"] == "end" and end["exit_code"] == EXIT_ENVIRONMENT and "cannot load" in end["error"]
+
+
+def test_open_bundle_reads_the_file_once_and_hands_on_one_checked_object(monkeypatch):
+    from pathlib import Path
+
+    import pathx.bundle.reader as reader
+
+    bundle = _a_shipped_bundle()
+    if bundle is None:
+        pytest.skip("no shipped bundle")
+    header_hash = read_metadata(bundle)["content_sha256"]
+    reads = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real(self))
+    monkeypatch.setattr(reader, "read_header", lambda path: pytest.fail("header read a second time"))
+    checked = reader.open_bundle(bundle)
+    assert reads == [bundle]
+    assert checked.content_sha256 == header_hash and checked.key == f"{checked.name}+{header_hash[:12]}"
+    assert checked.model_config().adapter_config.name == checked.info["model"]["adapter"]["name"]
+
+
+def test_every_engine_is_a_predictor():
+    from pathx.bundle.core import LazyBundlePredictor
+    from pathx.predictors.base import Predictor
+    from pathx.predictors.simple import NaivePredictor, RulesPredictor
+
+    engines = [RulesPredictor(), NaivePredictor()]
+    bundle = _a_shipped_bundle()
+    if bundle is not None:
+        engines.append(LazyBundlePredictor(bundle))
+    for p in engines:
+        assert isinstance(p, Predictor) and p.name and p.version

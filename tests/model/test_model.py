@@ -12,15 +12,11 @@ from pathx.model.backbones import BaseModelError, resolve_base, shipped_path, we
 from pathxgen.tinybase import build_tiny_base
 from pathx.errors import PathxError
 from pathx.ingestion.prompt import build_prompt
-from pathx.model.classifier import (
-    CONFIG_FILE,
-    ModelConfig,
-    Predictor,
-    build_model,
-    load_model,
-    make_adapter,
-    pool,
-)
+from pathx.model.adapters import make as make_adapter
+from pathx.model.build import build_model, load_model
+from pathx.model.classifier import pool
+from pathx.model.config import CONFIG_FILE, ModelConfig
+from pathx.model.inference import Inference as Predictor
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,74 @@
+"""Batched inference of a MultiTaskClassifier: length-sorted dynamic padding, no_grad, bf16
+autocast. `Predictor.predict_proba` gives {task: (n, C) probabilities}; `predict` the top class
+per task as a TaskPrediction ("not reported" becomes label None, as in the output contract)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from pathx import schema
+from pathx.model.classifier import MultiTaskClassifier
+
+
+@dataclass
+class TaskPrediction:
+    label: str | None  # contract label; None when the model says "not reported"
+    cls: str  # the head's class, "not reported" included
+    confidence: float  # probability of `cls`
+    probs: dict[str, float]
+
+
+class Inference:
+    """Batched inference: length-sorted dynamic padding, no_grad, bf16 autocast."""
+
+    def __init__(self, model: MultiTaskClassifier, batch_size: int = 8):
+        self.model = model
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, out_dir: str | os.PathLike, base: str | os.PathLike | None = None,
+             device: str | torch.device | None = "auto", batch_size: int = 8) -> Inference:
+        from pathx.model.build import load_model
+
+        return cls(load_model(out_dir, base=base, device=device), batch_size=batch_size)
+
+    @property
+    def tasks(self) -> list[str]:
+        return self.model.tasks
+
+    def predict_proba(self, prompts: list[str]) -> dict[str, torch.Tensor]:
+        """{task: (n, C) float32 probabilities} in the order of `prompts`."""
+        model = self.model
+        was_training = model.training
+        model.eval()
+        ids = model.tokenize(list(prompts))
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        probs = {t: torch.zeros(len(ids), len(model.model_config.classes[t])) for t in model.tasks}
+        try:
+            with torch.no_grad():
+                for start in range(0, len(order), self.batch_size):
+                    chunk = order[start : start + self.batch_size]
+                    logits = model(**model.collate([ids[i] for i in chunk]))
+                    for t, lg in logits.items():
+                        probs[t][chunk] = torch.softmax(lg.float(), dim=-1).cpu()
+        finally:
+            model.train(was_training)
+        return probs
+
+    def predict(self, prompts: list[str]) -> list[dict[str, TaskPrediction]]:
+        probs = self.predict_proba(prompts)
+        classes = self.model.model_config.classes
+        out: list[dict[str, TaskPrediction]] = [{} for _ in range(len(prompts))]
+        for t, p in probs.items():
+            conf, idx = p.max(dim=-1)
+            for i in range(len(prompts)):
+                cls = classes[t][int(idx[i])]
+                out[i][t] = TaskPrediction(
+                    label=None if cls == schema.NOT_REPORTED else cls,
+                    cls=cls,
+                    confidence=float(conf[i]),
+                    probs={c: float(v) for c, v in zip(classes[t], p[i].tolist())},
+                )
+        return out
