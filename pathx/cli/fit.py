@@ -46,11 +46,11 @@ def _recipes_help() -> str:
 @click.option("--base", default=None,
               help="Base model: smollm2-135m-instruct, minilm-l6-v2 (shipped), or a local HF folder / .gguf file "
                    + RECIPE_DEFAULT + ".")
-@click.option("--adapter", type=RegistryChoice("pathx.model.classifier:ADAPTERS"), default=None,
+@click.option("--adapter", type=RegistryChoice("pathx.model.adapters:names"), default=None,
               help="PEFT arm: LoRA r=16 a=16 on q/k/v/o; (IA)3; prefix tuning (32 tokens); frozen (heads only).")
 @click.option("--tasks", default=None,
               help=f"Comma-separated subset (single-task runs) of: {tasks_help()}; default: all of them.")
-@click.option("--pooling", type=RegistryChoice("pathx.model.classifier:POOLINGS", before=("auto",)), default=None,
+@click.option("--pooling", type=RegistryChoice("pathx.model.config:POOLINGS", before=("auto",)), default=None,
               help="Vector the heads read: auto = last token (decoders) / mean (encoders), as in the paper; "
                    "task = each head reads the end of its own hint line (one forward pass, seven vectors).")
 @click.option("--val", "val_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -63,7 +63,7 @@ def _recipes_help() -> str:
 @click.option("--micro-batch", type=int, default=None, help="Examples per forward pass " + RECIPE_DEFAULT + ".")
 @click.option("--grad-accum", type=int, default=None, help="Micro-batches per optimizer step " + RECIPE_DEFAULT + ".")
 @click.option("--max-length", type=int, default=None, help="Tokens per input.")
-@click.option("--quant", type=RegistryChoice("pathx.model.classifier:QUANTS", before=("none",)), default=None,
+@click.option("--quant", type=RegistryChoice("pathx.model.config:QUANTS", before=("none",)), default=None,
               help="nf4 = QLoRA: 4-bit NF4 backbone (bitsandbytes) + paged 8-bit AdamW.")
 @click.option("--class-weights", default=None,
               help="Tasks weighted by balanced inverse class frequency (paper eq. 7; default her2); 'none' for none.")

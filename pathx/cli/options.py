@@ -1,7 +1,7 @@
 """Options shared by several commands, and choices read from the code's registries.
 
 A choice list that names engines, adapters, OCR modes or slicing modes comes from the module
-that defines them (ingestion.ocr.OCR_CHOICES, ingestion.prompt.MODES, model.classifier.ADAPTERS,
+that defines them (ingestion.ocr.OCR_CHOICES, ingestion.prompt.MODES, model.adapters.names(),
 ...), so a new one appears in --help and is accepted without touching the CLI. Registries whose
 module is heavy (torch) are read only when the option is parsed or its help is shown
 (RegistryChoice).
@@ -18,7 +18,8 @@ from pathx.ingestion.ocr import OCR_CHOICES
 
 
 class RegistryChoice(click.Choice):
-    """A click.Choice whose values come from `module:NAME` (a tuple or dict keys), read on first use,
+    """A click.Choice whose values come from `module:NAME` (a tuple, dict keys, or a function returning
+    them), read on first use,
     with `before`/`after` fixed values around them (`auto`, `none`)."""
 
     def __init__(self, ref: str, before: Sequence[str] = (), after: Sequence[str] = ()):
@@ -30,7 +31,8 @@ class RegistryChoice(click.Choice):
     def choices(self) -> tuple[str, ...]:
         if self._values is None:
             module, _, name = self._ref.partition(":")
-            self._values = (*self._before, *getattr(importlib.import_module(module), name), *self._after)
+            found = getattr(importlib.import_module(module), name)
+            self._values = (*self._before, *(found() if callable(found) else found), *self._after)
         return self._values
 
     @choices.setter

@@ -92,7 +92,7 @@ def _engine(engine: str, bundle, base, device, ocr: str, quiet: bool):
     """(predictor, ingest options); a bundle or rule set that cannot be loaded is exit 5 (the wrapper)."""
     from pathx.bundle.files import default_marker
     from pathx.ingestion.pipeline import IngestOptions
-    from pathx.predictors.simple import make_predictor
+    from pathx.predictors.factory import make_predictor
 
     rule_options = IngestOptions(ocr=ocr)  # checked before the bundle or any report is read
     # Lazy: a bundle's model loads on the first file that needs it, after the lock is taken

@@ -53,7 +53,3 @@ class NaivePredictor:
                 }
             )
         return out
-
-
-# `pathx run` builds its predictor through the factory; the name stays importable from here.
-from pathx.predictors.factory import make_predictor  # noqa: E402,F401
