@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import ClassVar, Iterable, TextIO
 
 # The modules that hold the shipped writers, imported on the first lookup (each registers itself).
-BUILTIN_WRITERS = ("pathx.outputs.csv_writer", "pathx.outputs.jsonl_writer")
+BUILTIN_WRITERS = ("pathx.outputs.csv_writer", "pathx.outputs.jsonl_writer", "pathx.outputs.fhir_writer",
+                   "pathx.outputs.naaccr_writer")
 
 WRITERS: dict[str, "OutputWriter"] = {}  # suffix (lower case, with the dot) -> writer
 

@@ -153,7 +153,7 @@ def test_fit_eval_export_run_with_a_tiny_model(demo, tmp_path):
 @pytest.mark.slow
 def test_usage_errors_exit_2(tmp_path):
     proc = pathx("run", tmp_path, "-o", tmp_path / "out.xlsx", check=False)
-    assert proc.returncode == 2 and ".csv or .jsonl" in proc.stderr
+    assert proc.returncode == 2 and ".csv, .jsonl, .fhir.json or .naaccr.xml" in proc.stderr
     proc = pathx("fit", __file__, "-o", tmp_path / "f", "--tasks", "t_stage,colour", check=False)
     assert proc.returncode == 2 and "colour" in proc.stderr
     proc = pathx("fit", __file__, "-o", tmp_path / "f", "--rule-prior", "--no-hint-values", check=False)

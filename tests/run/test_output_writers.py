@@ -12,12 +12,14 @@ from pathx.outputs.rows import FieldPrediction, error_row, prediction_row
 
 
 def test_shipped_suffixes_and_lookup():
-    assert registry.suffixes()[:2] == (".csv", ".jsonl")
+    assert registry.suffixes() == (".csv", ".jsonl", ".fhir.json", ".naaccr.xml")
     assert registry.writer_for("out.csv").name == "csv"
     assert registry.writer_for("/data/Out.JSONL").name == "jsonl"  # case does not matter
     assert registry.writer_for("night.2026-11-29.csv").name == "csv"
-    for bad in ("out.xlsx", "out.json", ".csv", "out"):
-        with pytest.raises(registry.UnknownSuffix, match=r"must end in \.csv or \.jsonl"):
+    assert registry.writer_for("out.fhir.json").name == "fhir"
+    assert registry.writer_for("Registry.NAACCR.XML").name == "naaccr"
+    for bad in ("out.xlsx", "out.json", ".csv", "out", "out.xml", "fhir.json", ".naaccr.xml"):
+        with pytest.raises(registry.UnknownSuffix, match=r"must end in \.csv, \.jsonl, \.fhir\.json or \.naaccr\.xml"):
             registry.writer_for(bad)
 
 
@@ -29,14 +31,15 @@ def test_a_compound_suffix_wins_over_the_shorter_one_it_ends_with(monkeypatch):
         suffix, name, help = ".json", "json", "a JSON array"
 
     @registry.register
-    class Fhir(registry.OutputWriter):  # registered after .json on purpose
-        suffix, name, help = ".fhir.json", "fhir", "FHIR Observations"
+    class Geo(registry.OutputWriter):  # registered after .json on purpose
+        suffix, name, help = ".geo.json", "geo", "GeoJSON features"
 
+    assert registry.writer_for("out.geo.json").name == "geo"
     assert registry.writer_for("out.fhir.json").name == "fhir"
     assert registry.writer_for("out.json").name == "json"
-    assert registry.writer_for("fhir.json").name == "json"  # a stem called fhir is no compound suffix
-    assert registry.suffix_list() == ".csv, .jsonl, .json or .fhir.json"
-    assert ".fhir.json (FHIR Observations)" in registry.suffix_help()
+    assert registry.writer_for("geo.json").name == "json"  # a stem called geo is no compound suffix
+    assert registry.suffix_list() == ".csv, .jsonl, .fhir.json, .naaccr.xml, .json or .geo.json"
+    assert ".geo.json (GeoJSON features)" in registry.suffix_help()
     with pytest.raises(ValueError, match="taken"):
         registry.register(Json)
 
