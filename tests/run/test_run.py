@@ -458,7 +458,8 @@ def test_auto_engine_with_a_broken_default_is_an_error_not_a_fallback(tmp_path, 
     from pathx import paths
     from pathx.cli import main
     from pathx.errors import EnvironmentFault
-    from pathx.predictors.simple import RulesPredictor, make_predictor
+    from pathx.predictors.factory import make_predictor
+    from pathx.predictors.simple import RulesPredictor
 
     bundles = tmp_path / "bundles"
     bundles.mkdir()
