@@ -20,6 +20,9 @@ from dataclasses import dataclass
 # Models get one extra class per head so they can abstain when the report holds no evidence.
 NOT_REPORTED = "not reported"
 
+# How a generated answer names a class (bench/generative.py parses each style).
+ANSWER_STYLES = ("tnm", "grade", "word")
+
 
 @dataclass(frozen=True)
 class Field:

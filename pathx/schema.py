@@ -5,6 +5,6 @@ New code imports pathx.fields; this module re-exports its names and adds nothing
 from __future__ import annotations
 
 from pathx.fields import (  # noqa: F401
-    BY_NAME, FIELD_NAMES, FIELDS, HINT_NAMES, NOT_REPORTED, OUTPUT_COLUMNS, SHORT_NAMES, SPECIMENS, TASKS, VOCAB,
+    ANSWER_STYLES, BY_NAME, FIELD_NAMES, FIELDS, HINT_NAMES, NOT_REPORTED, OUTPUT_COLUMNS, SHORT_NAMES, SPECIMENS, TASKS, VOCAB,
     Field, check_label, field, model_classes,
 )
