@@ -15,9 +15,9 @@ The rule files are data; together they hold one schema of top-level keys:
     [NAME]         any other table: a fallback table read by kinds and resolvers (size_to_t, count_to_n,
                    deposit_mm, thresholds, receptor, her2); each may be defined once
 
-Rule files embedded in bundles built before rule set 1.1.1 used an older macro syntax (`{{name}}`
-references to a [patterns] table); `_upgrade_legacy` reads them as the current syntax, so the
-same regexes are compiled.
+Older rule files, as embedded verbatim in bundles (the shipped minilm-prior-0.2.0 holds rule set
+1.0.0), used a second macro syntax: `{{name}}` references to a [patterns] table. `_upgrade_legacy`
+reads them as the current syntax ([macros] + `<<name>>`), so they compile to the same regexes.
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def parse_files(files: dict[str, str]) -> RuleSet:
 
 
 def _upgrade_legacy(data: dict) -> dict:
-    """A file in the pre-1.1.1 syntax ([patterns] + `{{name}}`) as the current one ([macros] + `<<name>>`)."""
+    """A file in the old syntax ([patterns] + `{{name}}`) as the current one ([macros] + `<<name>>`)."""
     if "patterns" not in data:
         return data
 
