@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pathx import schema
+from pathx import fields
 from pathx.errors import PathxError
 from pathx.ingestion.prompt import build_prompt
 
@@ -37,28 +37,33 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3"}
 _ABSTAIN = r"not\s+reported|not\s+stated|not\s+mentioned|not\s+available|unknown|none|n/?a|cannot\s+be\s+determined"
 
 
+def _class_pattern(style: str, cls: str) -> str:
+    """The pattern of one class in an answer, by the field's registry `answer` style."""
+    if style == "tnm":
+        suffix = r"(?:[a-d]|\(\w+\+?\))?" if cls not in ("Tis", "N1mi") else ""
+        return rf"(?<![A-Za-z0-9]){_TNM_PREFIX}{re.escape(cls)}{suffix}(?![A-Za-z0-9])"
+    if style == "grade":
+        digit = cls[1]
+        roman = [r for r, d in _ROMAN.items() if d == digit][0]
+        return rf"\b(?:G{digit}|grade\s*(?:{digit}|{roman})|{roman}\s*/\s*III)\b"
+    if style == "word":
+        return rf"\b{re.escape(cls)}\b"
+    raise ValueError(f"unknown answer style {style!r}; styles are {', '.join(fields.ANSWER_STYLES)}")
+
+
 def _class_patterns(task: str) -> list[tuple[str, re.Pattern]]:
     """(class, pattern) pairs; more specific spellings first (N1mi before N1)."""
-    out: list[tuple[str, str]] = []
-    for cls in sorted(schema.VOCAB[task], key=len, reverse=True):
-        if task in ("t_stage", "n_stage", "m_stage"):
-            suffix = r"(?:[a-d]|\(\w+\+?\))?" if cls not in ("Tis", "N1mi") else ""
-            out.append((cls, rf"(?<![A-Za-z0-9]){_TNM_PREFIX}{re.escape(cls)}{suffix}(?![A-Za-z0-9])"))
-        elif task == "grade":
-            digit = cls[1]
-            roman = [r for r, d in _ROMAN.items() if d == digit][0]
-            out.append((cls, rf"\b(?:G{digit}|grade\s*(?:{digit}|{roman})|{roman}\s*/\s*III)\b"))
-        else:
-            out.append((cls, rf"\b{re.escape(cls)}\b"))
-    out.append((schema.NOT_REPORTED, rf"(?:{_ABSTAIN})\b"))
+    style = fields.field(task).answer
+    out = [(cls, _class_pattern(style, cls)) for cls in sorted(fields.VOCAB[task], key=len, reverse=True)]
+    out.append((fields.NOT_REPORTED, rf"(?:{_ABSTAIN})\b"))
     return [(c, re.compile(p, re.IGNORECASE)) for c, p in out]
 
 
-_PATTERNS = {t: _class_patterns(t) for t in schema.TASKS}
+_PATTERNS = {t: _class_patterns(t) for t in fields.TASKS}
 
 
 def parse_answer(task: str, text: str) -> str | None:
-    """The one class (of schema.model_classes(task)) the answer names, or None (invalid) when it
+    """The one class (of fields.model_classes(task)) the answer names, or None (invalid) when it
     names none or several different ones ("Tis, T0, T1" lists the classes; it answers nothing)."""
     named = {cls for cls, pattern in _PATTERNS[task] if pattern.search(text)}
     return named.pop() if len(named) == 1 else None
@@ -66,9 +71,9 @@ def parse_answer(task: str, text: str) -> str | None:
 
 def field_prompt(task: str, sliced: str, hints: dict[str, list[str]] | None) -> str:
     """The classifier's single-field prompt followed by the question the generator answers."""
-    classes = ", ".join(schema.model_classes(task))
+    classes = ", ".join(fields.model_classes(task))
     return (build_prompt(sliced, {task: (hints or {}).get(task) or []}, (task,))
-            + f"\n\nQuestion: what is the {schema.FIELD_NAMES[task]} in this report? "
+            + f"\n\nQuestion: what is the {fields.FIELD_NAMES[task]} in this report? "
             f"Answer with exactly one of: {classes}.")
 
 
@@ -159,7 +164,7 @@ class GenerativeBaseline:
                 out[i] = text.strip()
         return out
 
-    def answer_units(self, units: list[tuple[str, dict]], tasks=schema.TASKS) -> list[dict[str, Answer]]:
+    def answer_units(self, units: list[tuple[str, dict]], tasks=fields.TASKS) -> list[dict[str, Answer]]:
         """One prompt per (unit, field): `units` are (sliced report, hints) pairs."""
         tasks = list(tasks)
         prompts = [field_prompt(t, sliced, hints) for sliced, hints in units for t in tasks]
@@ -189,13 +194,13 @@ def score_answers(answers: list[dict[str, Answer]], gold: list[dict[str, str | N
 
     result, invalid, total_bad = {}, {}, 0
     for t in tasks:
-        classes = list(schema.model_classes(t))
+        classes = list(fields.model_classes(t))
         probs = np.zeros((len(answers), len(classes)))
         bad = 0
         for i, row in enumerate(answers):
             label = row[t].label
             bad += label is None
-            probs[i, classes.index(label or schema.NOT_REPORTED)] = 1.0
+            probs[i, classes.index(label or fields.NOT_REPORTED)] = 1.0
         result[t] = task_metrics(t, classes, [g.get(t) for g in gold], probs)
         invalid[t] = bad / len(answers) if answers else 0.0
         total_bad += bad

@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pathx import schema  # noqa: E402
+from pathx import fields  # noqa: E402
 from pathx.errors import PathxError  # noqa: E402
 from pathx.fsutil import atomic_write_text  # noqa: E402
 from bench.generative import MAX_NEW_TOKENS  # noqa: E402
@@ -45,7 +45,7 @@ from pathx.training.metrics import EvalResult, TaskMetrics, task_metrics  # noqa
 from pathx.ingestion.pipeline import IngestOptions, Unit, units_for_examples  # noqa: E402
 
 TABLES = ("I", "II", "III", "IV", "V")
-SHORT = {"t_stage": "T", "n_stage": "N", "m_stage": "M", "grade": "Grade", "er": "ER", "pr": "PR", "her2": "HER2"}
+SHORT = fields.SHORT_NAMES
 
 # Settings that change results: a rerun into the same OUT must use the same ones.
 RESULT_SETTINGS = ("train", "test", "base", "max_train", "max_test", "epochs", "max_steps", "lr", "micro_batch",
@@ -62,7 +62,7 @@ class Arm:
     kind: str  # naive | rules | fit | generative
     label: str  # how tables name it
     adapter: str = "lora"
-    tasks: tuple[str, ...] = schema.TASKS
+    tasks: tuple[str, ...] = fields.TASKS
     slice_mode: str = "window"
     truncation_side: str = "report"
 
@@ -74,7 +74,7 @@ ADAPTER_ARMS = [Arm("mt-frozen", "fit", "Frozen (heads only)", adapter="frozen")
                 Arm("mt-ia3", "fit", "(IA)3", adapter="ia3"),
                 Arm("mt-prefix", "fit", "Prefix tuning", adapter="prefix"),
                 LORA]
-SINGLE_ARMS = [Arm(f"st-lora-{t}", "fit", f"LoRA, single-task {SHORT[t]}", tasks=(t,)) for t in schema.TASKS]
+SINGLE_ARMS = [Arm(f"st-lora-{t}", "fit", f"LoRA, single-task {SHORT[t]}", tasks=(t,)) for t in fields.TASKS]
 # Full text: the model's 512-token limit cuts the end of the report, never the Hints block (the paper
 # keeps hints in all input conditions).
 FULL = Arm("mt-lora-full", "fit", "Full text (report cut to 512 tokens)", slice_mode="full")
@@ -182,7 +182,7 @@ def prepare_data(ctx: Context) -> dict:
     ingest_s = time.perf_counter() - t0
     # One stratified 90/10 train/val split (fit's own splitter), shared by every arm.
     stubs = [PromptExample(ex.id, "", ex.labels) for ex in train]
-    tr, va, _, split_info = split_examples(stubs, list(schema.TASKS), (0.9, 0.1, 0.0), args.seed)
+    tr, va, _, split_info = split_examples(stubs, list(fields.TASKS), (0.9, 0.1, 0.0), args.seed)
     if not va:  # tiny sets: validation needs at least one unit
         va, tr = tr[-1:], tr[:-1]
     val_ids = {e.id for e in va}
@@ -192,7 +192,7 @@ def prepare_data(ctx: Context) -> dict:
     write_labeled(ctx.data / "val.jsonl", val_part)
     write_labeled(ctx.data / "test.jsonl", test)
     per_task = {}
-    for t in schema.TASKS:  # single-task arms train on the units labelled for their field
+    for t in fields.TASKS:  # single-task arms train on the units labelled for their field
         tr_t = [ex for ex in train_part if ex.labels.get(t) is not None]
         va_t = [ex for ex in val_part if ex.labels.get(t) is not None] or val_part
         write_labeled(ctx.data / f"train.{t}.jsonl", tr_t)
@@ -281,10 +281,10 @@ def _write_json(path: Path, obj: dict) -> None:
 
 def hard_scores(task: str, predictions: list[str | None]) -> np.ndarray:
     """One-hot scores of hard predictions (None = "not reported"): AUROC from 0/1 scores."""
-    classes = list(schema.model_classes(task))
+    classes = list(fields.model_classes(task))
     probs = np.zeros((len(predictions), len(classes)))
     for i, p in enumerate(predictions):
-        probs[i, classes.index(p or schema.NOT_REPORTED)] = 1.0
+        probs[i, classes.index(p or fields.NOT_REPORTED)] = 1.0
     return probs
 
 
@@ -307,8 +307,8 @@ def run_rule_arm(ctx: Context, arm: Arm) -> None:
     start = time.perf_counter()
     rows = predictor.predict(units)
     seconds = time.perf_counter() - start
-    result = EvalResult({t: task_metrics(t, list(schema.model_classes(t)), [ex.labels.get(t) for ex in examples],
-                                         hard_scores(t, [r[t].label for r in rows])) for t in schema.TASKS},
+    result = EvalResult({t: task_metrics(t, list(fields.model_classes(t)), [ex.labels.get(t) for ex in examples],
+                                         hard_scores(t, [r[t].label for r in rows])) for t in fields.TASKS},
                         len(examples), seconds)
     _write_json(ctx.arm_dir(arm) / "metrics.json", {"test": result.to_dict(), "predictor": predictor.name})
 
@@ -374,7 +374,7 @@ def run_generative_arm(ctx: Context, arm: Arm) -> None:
             with answers_file.open("a", encoding="utf-8") as fh:
                 for s in range(0, len(todo), step):
                     chunk = todo[s : s + step]
-                    rows, seconds = timed_answers(gen, [(units[i].sliced, units[i].hints) for i in chunk], schema.TASKS)
+                    rows, seconds = timed_answers(gen, [(units[i].sliced, units[i].hints) for i in chunk], fields.TASKS)
                     for i, row in zip(chunk, rows):
                         line = {"id": examples[i].id, "seconds": seconds / len(chunk),
                                 "answers": {t: {"raw": a.raw, "label": a.label} for t, a in row.items()}}
@@ -384,12 +384,12 @@ def run_generative_arm(ctx: Context, arm: Arm) -> None:
             del gen
         _free_memory()
         mem_info = mem.to_dict()
-    answers = [{t: Answer(**done[ex.id]["answers"][t]) for t in schema.TASKS} for ex in examples]
+    answers = [{t: Answer(**done[ex.id]["answers"][t]) for t in fields.TASKS} for ex in examples]
     seconds = sum(done[ex.id]["seconds"] for ex in examples)
-    score = score_answers(answers, [ex.labels for ex in examples], schema.TASKS, seconds)
+    score = score_answers(answers, [ex.labels for ex in examples], fields.TASKS, seconds)
     _write_json(folder / "metrics.json", {"test": score.metrics.to_dict(), "invalid": score.invalid,
                                           "invalid_rate": score.invalid_rate, "units_per_s": score.units_per_s,
-                                          "calls": len(examples) * len(schema.TASKS), **mem_info})
+                                          "calls": len(examples) * len(fields.TASKS), **mem_info})
 
 
 def arm_done(ctx: Context, arm: Arm) -> bool:
@@ -480,7 +480,7 @@ def combine_single(results: list[ArmResult]) -> ArmResult | None:
 # ---------------------------------------------------------------------------------------------
 # Confusion-matrix PNGs (Pillow; matplotlib is not a dependency)
 
-_ABBREV = {schema.NOT_REPORTED: "NR", "Positive": "Pos", "Negative": "Neg", "Equivocal": "Eqv"}
+_ABBREV = {fields.NOT_REPORTED: "NR", "Positive": "Pos", "Negative": "Neg", "Equivocal": "Eqv"}
 
 
 def _font(size: int):
@@ -564,9 +564,9 @@ def table_one(res: dict[str, ArmResult]) -> list[str]:
     arms = [res[NAIVE.name], res[RULES.name], res[LORA.name]]
     header = ["Field", "n"] + [f"{a} {w}" for a in ("Naive", "Rules", "Model") for w in ("acc", "F1", "AUROC")]
     rows = []
-    for t in schema.TASKS:
+    for t in fields.TASKS:
         n = next((str(r.task(t).n) for r in arms if r.task(t)), "-")
-        rows.append([schema.FIELD_NAMES[t], n] + sum((_triple(r.task(t)) for r in arms), []))
+        rows.append([fields.FIELD_NAMES[t], n] + sum((_triple(r.task(t)) for r in arms), []))
     rows.append(["**Mean**", ""] + sum(([_f(r.mean("accuracy")), _f(r.mean("macro_f1")), _f(r.mean("auroc"))]
                                         for r in arms), []))
     notes = [f"- {r.arm.label}: {_status(r)}" for r in arms if r.test is None]
@@ -596,21 +596,21 @@ def table_three(res: dict[str, ArmResult]) -> list[str]:
     single = [res[a.name] for a in SINGLE_ARMS]
     stl, mtl = combine_single(single), res[LORA.name]
     header = ["Architecture", "Models", "Trainable params", "Train time (s)", "Accuracy", "Macro-F1", "AUROC"] + \
-        [f"{SHORT[t]} F1" for t in schema.TASKS]
+        [f"{SHORT[t]} F1" for t in fields.TASKS]
     rows = []
     for name, r, models in (("Single-task (one LoRA per field)", stl, len(SINGLE_ARMS)), ("Multi-task (one LoRA)", mtl, 1)):
         if r is None or r.test is None:
-            rows.append([name, str(models), "not run"] + [""] * (4 + len(schema.TASKS)))
+            rows.append([name, str(models), "not run"] + [""] * (4 + len(fields.TASKS)))
             continue
-        fields = [_f(r.task(t).macro_f1) if r.task(t) else "-" for t in schema.TASKS]
+        per_field = [_f(r.task(t).macro_f1) if r.task(t) else "-" for t in fields.TASKS]
         rows.append([name, str(r.metrics.get("models", models)), _int(r.metrics.get("trainable_params")),
                      _f(r.metrics.get("training_seconds"), 0), _f(r.mean("accuracy")), _f(r.mean("macro_f1")),
-                     _f(r.mean("auroc"))] + fields)
+                     _f(r.mean("auroc"))] + per_field)
     for name, key in (("*paper STL (Llama-3-8B)*", "STL"), ("*paper MTL (Llama-3-8B)*", "MTL")):
         models, params, secs, acc, f1, auc, per = PAPER["III"][key]
         paper_fields = dict(zip(("t_stage", "n_stage", "grade", "er", "pr", "her2"), per))
         rows.append([name, str(models), _int(params), _int(secs), _f(acc), _f(f1), _f(auc)] +
-                    [_f(paper_fields.get(t)) for t in schema.TASKS])
+                    [_f(paper_fields.get(t)) for t in fields.TASKS])
     missing = [f"- {r.arm.label}: {_status(r)}" for r in single if r.test is None]
     return _table(header, rows) + ([""] + missing if missing else [])
 
@@ -654,7 +654,7 @@ def table_five(res: dict[str, ArmResult]) -> list[str]:
     if gen.test is not None:
         out += ["", "Per field (generative): " + ", ".join(
             f"{SHORT[t]} acc {_f(gen.task(t).accuracy)} / invalid {100 * gen.metrics['invalid'][t]:.0f}%"
-            for t in schema.TASKS if gen.task(t))]
+            for t in fields.TASKS if gen.task(t))]
     return out
 
 

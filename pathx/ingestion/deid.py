@@ -21,7 +21,8 @@ from pathlib import Path
 
 from pathx import paths
 from pathx.errors import RuleFileError
-from pathx.rules.loader import PreChecked, ascii_lowered, build_refs, compile_pattern, load_compiled, may_match, read_toml
+from pathx.rules.loader import build_refs, compile_pattern, load_compiled, read_toml
+from pathx.rules.precheck import PreChecked, ascii_lowered, may_match
 
 RULE_FILE = "deid.toml"
 # Words never propagated as names (list in rules/deid.toml).

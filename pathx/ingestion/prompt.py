@@ -41,23 +41,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pathx import paths, schema
+from pathx import fields, paths
 from pathx.errors import RuleFileError
-from pathx.rules.loader import load_compiled, build_refs, compile_pattern, read_toml
+from pathx.rules.loader import build_refs, compile_pattern, load_compiled, read_toml
 
 RULE_FILE = "anchors.toml"
 MODES = ("window", "full", "random")
 
-# Hint keys of the Hints block, as the paper writes them ("T_hint: pT1c").
-HINT_NAMES: dict[str, str] = {
-    "t_stage": "T_hint",
-    "n_stage": "N_hint",
-    "m_stage": "M_hint",
-    "grade": "Grade_hint",
-    "er": "ER_hint",
-    "pr": "PR_hint",
-    "her2": "HER2_hint",
-}
+# Hint keys of the Hints block, as the paper writes them ("T_hint: pT1c"): from the field registry.
+HINT_NAMES: dict[str, str] = fields.HINT_NAMES
 
 
 @dataclass(frozen=True)
@@ -223,17 +215,17 @@ class Prompt(str):
     def text(self) -> str:
         return str(self)
 
-    def hint_line_ends(self, tasks=schema.TASKS) -> list[int]:
+    def hint_line_ends(self, tasks=fields.TASKS) -> list[int]:
         """End offset of each task's hint line (the per-task pooling points), in task order; the
         prompt's end for a task without a line."""
         return [self.hint_spans[t][1] if t in self.hint_spans else len(self) for t in tasks]
 
-    def values_for(self, tasks=schema.TASKS) -> list[str | None]:
+    def values_for(self, tasks=fields.TASKS) -> list[str | None]:
         """The rule value written in each task's hint line, in task order (None: no value, no line)."""
         return [self.rule_values.get(t) for t in tasks]
 
 
-def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.TASKS,
+def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=fields.TASKS,
                  values: dict[str, str | None] | None = None) -> Prompt:
     """The four-block prompt (Field, Classes, Report, Hints) for one unit and its tasks, with the
     span of every hint line and the rule values it holds (see Prompt).
@@ -241,16 +233,16 @@ def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.T
     `values` (optional): the rule engine's resolved label per task, written before the evidence
     ("Grade_hint: G3 | GRADE 3 OF 3; nuclear grade 2"; "?" when the engine resolved nothing)."""
     tasks = tuple(tasks)
-    unknown = [t for t in tasks if t not in schema.FIELD_NAMES]
+    unknown = [t for t in tasks if t not in fields.FIELD_NAMES]
     if not tasks or unknown:
         raise ValueError(f"unknown tasks: {', '.join(unknown) or '(none given)'}")
-    fields = [schema.FIELD_NAMES[t] for t in tasks]
-    parts = ["Field: " + ", ".join(fields)]
+    names = [fields.FIELD_NAMES[t] for t in tasks]
+    parts = ["Field: " + ", ".join(names)]
     if len(tasks) == 1:
-        parts.append("Classes: " + ", ".join(schema.model_classes(tasks[0])))
+        parts.append("Classes: " + ", ".join(fields.model_classes(tasks[0])))
     else:
         parts.append("Classes:")
-        parts += [f"{schema.FIELD_NAMES[t]}: {', '.join(schema.model_classes(t))}" for t in tasks]
+        parts += [f"{fields.FIELD_NAMES[t]}: {', '.join(fields.model_classes(t))}" for t in tasks]
     parts.append("Report:")
     parts.append(sliced.strip())
     parts.append("")
@@ -276,7 +268,7 @@ def build_prompt(sliced: str, hints: dict[str, list[str]] | None, tasks=schema.T
     return Prompt("\n".join(parts), hints_at, spans, found)
 
 
-def parse_prompt(text: str, tasks=schema.TASKS) -> Prompt:
+def parse_prompt(text: str, tasks=fields.TASKS) -> Prompt:
     """The facts of a prompt that comes as text (read from a file, given by a caller): `text` itself
     when it is a Prompt, else found in the text: the last Hints header, the first line of each
     task's hint name after it, and the value before " | " on that line. Prompts built here never
@@ -298,13 +290,13 @@ def parse_prompt(text: str, tasks=schema.TASKS) -> Prompt:
     return Prompt(text, hints_at, spans, found)
 
 
-def hint_line_ends(prompt: str, tasks=schema.TASKS) -> list[int]:
+def hint_line_ends(prompt: str, tasks=fields.TASKS) -> list[int]:
     """Character offset of the end of each task's hint line (the model's per-task pooling
     points), in task order; the prompt's end for a task whose line is missing."""
     return parse_prompt(prompt, tasks).hint_line_ends(tasks)
 
 
-def hint_values(prompt: str, tasks=schema.TASKS) -> list[str | None]:
+def hint_values(prompt: str, tasks=fields.TASKS) -> list[str | None]:
     """The rule engine's resolved label per task as written in a prompt built with `values`
     ("Grade_hint: G3 | ..." -> "G3"); None where the engine resolved nothing ("?"), where the
     line has no value, or where the task has no hint line."""

@@ -14,21 +14,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pathx import schema
+from pathx import fields
 from pathx.training.labels import Example, write_labeled
 from pathx.ingestion.pipeline import IngestOptions, discover, extract_file
 
-# A field is "mentioned" when one of these appears; a mention without a value is a rule gap
-# worth a look, no mention at all usually means the report does not state it.
-MENTION = {
-    "t_stage": r"\b[yrpc]{0,2}T[0-4Xxis]|primary tumou?r|tumou?r size",
-    "n_stage": r"\b[yp]{0,2}N[0-3Xx]|lymph node",
-    "m_stage": r"\b[cp]?M[01Xx]\b|distant metasta",
-    "grade": r"grade|nottingham|differentiated",
-    "er": r"\bER\b|estrogen|oestrogen",
-    "pr": r"\bPR\b|\bPgR\b|progesterone",
-    "her2": r"HER-?2|erbb2|neu\b",
-}
+# A field is "mentioned" when its registry `mention` pattern appears; a mention without a value is
+# a rule gap worth a look, no mention at all usually means the report does not state it.
+MENTION = {f.name: f.mention for f in fields.FIELDS}
 MENTION_RE = {t: re.compile(p, re.IGNORECASE) for t, p in MENTION.items()}
 
 
@@ -56,12 +48,12 @@ def label_folder(input_path: Path, output: Path, engine, options: IngestOptions,
             continue
         for unit in res.units:
             findings = unit.findings_by(engine)
-            labels = {t: (findings[t].value if findings.get(t) else None) for t in schema.TASKS}
+            labels = {t: (findings[t].value if findings.get(t) else None) for t in fields.TASKS}
             ex_id = f"{unit.file}#{unit.specimen or 'all'}"
             examples.append(Example(id=ex_id, labels=labels, text=unit.text, specimen=unit.specimen,
                                     extra={"source": unit.file}))
             report.units += 1
-            for t in schema.TASKS:
+            for t in fields.TASKS:
                 if labels[t] is not None:
                     report.found[t] += 1
                     evidence_rows.append((ex_id, t, labels[t], findings[t].evidence, findings[t].section))
@@ -88,7 +80,7 @@ def _write_audit_sample(path: Path, evidence_rows, examples, n: int, seed: int) 
         for ex in examples:
             if ex.id not in chosen:
                 continue
-            for t in schema.TASKS:
+            for t in fields.TASKS:
                 label, evidence, section = by_id[ex.id].get(t, (None, None, None))
                 w.writerow([ex.id, t, label or "", evidence or "", section or "", ""])
 
@@ -96,7 +88,7 @@ def _write_audit_sample(path: Path, evidence_rows, examples, n: int, seed: int) 
 def coverage_text(report: LabelReport) -> str:
     lines = [f"files: {report.files}  specimens: {report.units}  file errors: {len(report.file_errors)}", ""]
     lines.append(f"{'field':<9} {'found':>7}  missing by cause")
-    for t in schema.TASKS:
+    for t in fields.TASKS:
         causes = ", ".join(f"{c}: {k}" for c, k in report.missing[t].most_common()) or "-"
         lines.append(f"{t:<9} {report.found[t]:>7}  {causes}")
     gaps = [(t, c) for (t, c) in report.missing_files if c.startswith("mentioned")]

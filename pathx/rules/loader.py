@@ -1,8 +1,12 @@
-"""Reading rule files (rules/*.toml) with errors that name the file and the rule.
+"""Reading rule files (rules/*.toml and rules/fields/*.toml) with errors that name the file and the rule.
 
-Shared by deid.py, segment.py and prompt.py. Patterns may use `<<name>>` references to
-word lists and regex macros defined in the same file (see rules/deid.toml for the format).
-The literal pre-check at the end serves deid.py and ruleengine.py.
+One syntax for every rule file: a pattern may use `<<name>>` references to word lists
+([lists], each an alternation of literal words) and regex macros ([macros], in file order; a
+macro may use lists and earlier macros) defined in the same file. Each reference is inserted
+as a non-capturing group. See rules/deid.toml for lists, rules/fields/tnm.toml for macros.
+
+Shared by ingestion (deid.py, segment.py, prompt.py) and the field rule set (rules/ruleset.py).
+The literal pre-check lives in rules/precheck.py (re-exported here for older imports).
 """
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ import functools
 import re
 import tomllib
 from pathlib import Path
-from re import _constants as _sre, _parser as _sre_parse  # stdlib internals; behaviour pinned by tests
 from typing import Callable, TypeVar
 
 from pathx.errors import RuleFileError
+from pathx.rules.precheck import PreChecked, ascii_lowered, may_match, required_literals  # noqa: F401
 
 _REF = re.compile(r"<<([A-Za-z_][A-Za-z0-9_]*)>>")
 
@@ -66,19 +70,19 @@ def word_alternation(words: list[str], ocr: bool = False) -> str:
     return "(?:" + "|".join(escaped) + ")"
 
 
-def expand(pattern: str, refs: dict[str, str], path: Path, rule: str) -> str:
+def expand(pattern: str, refs: dict[str, str], path: Path | str, rule: str, *, what: str | None = None) -> str:
     """Replace every <<name>> by its fragment; an unknown name is a rule-file error."""
 
     def sub(m: re.Match) -> str:
         name = m.group(1)
         if name not in refs:
-            raise RuleFileError(f"{path}: rule {rule!r} uses unknown list or macro <<{name}>>")
+            raise RuleFileError(f"{path}: {what or f'rule {rule!r}'} uses unknown list or macro <<{name}>>")
         return refs[name]
 
     return _REF.sub(sub, pattern)
 
 
-def build_refs(data: dict, path: Path) -> dict[str, str]:
+def build_refs(data: dict, path: Path | str) -> dict[str, str]:
     """Fragments for <<name>>: [lists] as alternations, then [macros] in file order.
 
     Lists named in the top-level `ocr_tolerant` array also match OCR misreadings.
@@ -100,93 +104,20 @@ def build_refs(data: dict, path: Path) -> dict[str, str]:
     for name, fragment in macros.items():
         if not isinstance(fragment, str):
             raise RuleFileError(f"{path}: macro {name!r} must be a string")
-        refs[name] = "(?:" + expand(fragment, refs, path, f"macro {name}") + ")"
+        refs[name] = "(?:" + expand(fragment, refs, path, name, what=f"macro {name!r}") + ")"
     return refs
 
 
-def compile_pattern(pattern: object, refs: dict[str, str], path: Path, rule: str, flags: int = 0) -> re.Pattern:
-    """Expand references and compile; a bad regex names the file and the rule."""
+def compile_pattern(pattern: object, refs: dict[str, str], path: Path | str, rule: str, flags: int = 0,
+                    *, what: str | None = None) -> re.Pattern:
+    """Expand references and compile; a bad regex names the file and the rule.
+
+    `what` names the thing in errors when it is not a rule ("section 'gross'", "negation.before");
+    default "rule '<rule>'"."""
+    label = what or f"rule {rule!r}"
     if not isinstance(pattern, str) or not pattern:
-        raise RuleFileError(f"{path}: rule {rule!r} needs a non-empty 'pattern' string")
+        raise RuleFileError(f"{path}: {label} needs a non-empty 'pattern' string")
     try:
-        return re.compile(expand(pattern, refs, path, rule), flags)
+        return re.compile(expand(pattern, refs, path, rule, what=label), flags)
     except re.error as err:
-        raise RuleFileError(f"{path}: rule {rule!r} has a bad regex ({err.msg})") from None
-
-
-# ----------------------------------------------------------------------------- literal pre-check
-# Most rules can only match where one of a few words occurs ("copies", "ratio", "neoadjuvant").
-# Python's regex engine cannot see that when a pattern starts with optional parts, and tries it
-# at every position; a substring test on the lower-cased text is far cheaper. Used only on
-# ASCII text, where lower-casing is exact for ASCII literals (Unicode case folding has cases
-# such as the long s that would need more care), so skipping never changes a result.
-
-
-def required_literals(regex: re.Pattern) -> frozenset[str] | None:
-    """Lower-case ASCII strings at least one of which every match of `regex` contains; None
-    when no such set is found (then the regex is always run)."""
-    try:
-        parsed = _sre_parse.parse(regex.pattern, regex.flags)
-    except Exception:  # a pattern the parser of this Python reads differently: no pre-check
-        return None
-    found = _sequence(list(parsed))
-    return found if found and all(found) else None
-
-
-class PreChecked:
-    """Mixin for a dataclass with a compiled `regex` field: adds `literals` (its pre-check)."""
-
-    def __post_init__(self):
-        object.__setattr__(self, "literals", required_literals(self.regex))  # also for frozen dataclasses
-
-
-def may_match(literals: frozenset[str] | None, lowered: str | None) -> bool:
-    """False only when `lowered` (the lower-cased text, None for non-ASCII text) lacks them all."""
-    return literals is None or lowered is None or any(s in lowered for s in literals)
-
-
-def ascii_lowered(text: str) -> str | None:
-    """The text to give may_match: lower-cased when ASCII, else None (every rule runs)."""
-    return text.lower() if text.isascii() else None
-
-
-def _sequence(items) -> frozenset[str] | None:
-    """Best requirement of a sequence: the item (or run of literal characters) whose
-    alternatives are longest, since longer strings are rarer."""
-    best: frozenset[str] | None = None
-    run: list[str] = []
-
-    def consider(cands: frozenset[str] | None) -> None:
-        nonlocal best
-        if cands and (best is None or min(map(len, cands)) > min(map(len, best))):
-            best = cands
-
-    for op, av in items:
-        if op is _sre.LITERAL and av < 128:
-            run.append(chr(av).lower())
-            continue
-        if run:
-            consider(frozenset({"".join(run)}))
-            run = []
-        consider(_item(op, av))
-    if run:
-        consider(frozenset({"".join(run)}))
-    return best
-
-
-def _item(op, av) -> frozenset[str] | None:
-    if op is _sre.SUBPATTERN:  # (group, add_flags, del_flags, pattern)
-        return _sequence(list(av[-1]))
-    if op is _sre.ATOMIC_GROUP:
-        return _sequence(list(av))
-    if op is _sre.BRANCH:  # every alternative must give a requirement, else there is none
-        union: set[str] = set()
-        for branch in av[1]:
-            found = _sequence(list(branch))
-            if not found:
-                return None
-            union |= found
-        return frozenset(union)
-    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):  # (min, max, pattern)
-        return _sequence(list(av[2])) if av[0] >= 1 else None
-    return None  # character classes, anchors, lookarounds, back-references: no literal
+        raise RuleFileError(f"{path}: {label} has a bad regex ({err.msg})") from None
