@@ -96,11 +96,23 @@ SHORT_NAMES: dict[str, str] = {f.name: f.short for f in FIELDS}
 
 SPECIMENS: tuple[str | None, ...] = ("left", "right", None)
 
+# Registry output (derived deterministically from the fields and the rule engine's evidence,
+# pathx/registry): the categories as written, the assay results, and the AJCC 8th ed. stage groups.
+DETAIL_COLUMNS: tuple[str, ...] = ("t_detail", "n_detail", "m_detail", "ihc_her2", "ish_her2", "er_percent",
+                                   "pr_percent")
+STAGE_COLUMNS: tuple[str, ...] = ("anatomic_stage", "prognostic_stage")
+
+# The contract's columns. New columns only ever go at the end, so readers of older outputs keep
+# working: `review` (the fields a person must check, ";"-joined) came with rule set 1.2.0, then
+# the registry columns.
 OUTPUT_COLUMNS: tuple[str, ...] = (
     ("file", "specimen")
     + TASKS
     + tuple(f"{t}_confidence" for t in TASKS)
     + ("needs_review", "status", "error", "bundle")
+    + ("review",)
+    + DETAIL_COLUMNS
+    + STAGE_COLUMNS
 )
 
 

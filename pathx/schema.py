@@ -1,10 +1,10 @@
 """Alias of pathx.fields (the field registry), kept so `from pathx import schema` keeps working.
 
-New code imports pathx.fields; this module re-exports its names and adds nothing.
+The module object *is* pathx.fields: every name defined there is reachable here, nothing is copied.
+New code imports pathx.fields.
 """
-from __future__ import annotations
+import sys
 
-from pathx.fields import (  # noqa: F401
-    ANSWER_STYLES, BY_NAME, FIELD_NAMES, FIELDS, HINT_NAMES, NOT_REPORTED, OUTPUT_COLUMNS, SHORT_NAMES, SPECIMENS, TASKS, VOCAB,
-    Field, check_label, field, model_classes,
-)
+from pathx import fields
+
+sys.modules[__name__] = fields

@@ -1,5 +1,6 @@
 """The `.jsonl` output: one JSON object per (file, specimen), `schema.OUTPUT_COLUMNS` in order,
-plus `evidence` (task -> the de-identified snippet the prediction rests on, or null)."""
+plus `evidence` (task -> the de-identified snippet the prediction rests on, or null) and
+`evidence_detail` (task -> {quote, start, end, context, context_start, engine, runner_up, signals} or null)."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ class JsonlWriter(OutputWriter):
         for row in rows:
             obj = {col: row.get(col) for col in schema.OUTPUT_COLUMNS}
             obj["evidence"] = row.get("evidence") or {t: None for t in schema.TASKS}
+            obj["evidence_detail"] = row.get("evidence_detail") or {t: None for t in schema.TASKS}
             fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             count += 1
         return count

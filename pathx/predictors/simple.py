@@ -4,32 +4,52 @@ Both implement pathx.predictors.base.Predictor (`name`, `version`, `engine`, `pr
 """
 from __future__ import annotations
 
-from pathx import schema
+from pathx import paths, schema
 from pathx.outputs.rows import FieldPrediction
 from pathx.rules.engine import RuleEngine, naive_extract
 
 
 class RulesPredictor:
-    """The full context-aware rule engine (paper S1.A), evidence kept for registrars."""
+    """The full context-aware rule engine (paper S1.A), evidence kept for registrars.
 
-    def __init__(self, engine: RuleEngine | None = None):
+    Review: each field's signals (pathx/review/signals.py) are looked up in the review policy
+    calibrated for this rule set (`review-policy.json` in the rules folder, pathx/review/policy.py);
+    a field whose signal cell the policy does not accept gets `needs_review`. Without a usable policy
+    (missing, or calibrated for another rule-set version) every field is flagged: nothing is
+    auto-accepted on trust. `policy_problem` says why, for the run's log."""
+
+    def __init__(self, engine: RuleEngine | None = None, policy=None):
+        from pathx.review.policy import load_for_engine
+        from pathx.review.signals import Cues
+
         self.engine = engine or RuleEngine.load()
         self.name = f"rules-{self.engine.version}"
         self.version = self.name
+        self.cues = Cues()
+        if policy is None:
+            policy, self.policy_problem = load_for_engine(self.engine.dir or paths.rules_dir(), self.name)
+        else:
+            self.policy_problem = None
+        self.policy = policy
 
     def predict(self, units) -> list[dict[str, FieldPrediction]]:
+        from pathx.outputs.rows import evidence_detail
+        from pathx.review.signals import field_signals
+
         out = []
         for unit in units:
             findings = unit.findings_by(self.engine)
+            ocr = (unit.read_method or "").startswith(("ocr", "mixed"))
+            signals = field_signals(self.engine, unit.text, findings, self.cues, ocr=ocr)
             row = {}
             for task in schema.TASKS:
-                f = findings.get(task)
-                row[task] = FieldPrediction(
-                    label=f.value if f else None,
-                    confidence=None,
-                    evidence=f.evidence if f else None,
-                    needs_review=False,
-                )
+                f, sig = findings.get(task), signals[task]
+                review = self.policy is None or not self.policy.accepts(task, sig.cell)
+                detail = evidence_detail(unit.text, f.evidence if f else "", f.start if f else -1,
+                                         f.end if f else -1, engine="rules", runner_up=sig.runner_up,
+                                         signals=sig.cell, cue=sig.cue_at)
+                row[task] = FieldPrediction(label=f.value if f else None, confidence=None,
+                                            evidence=f.evidence if f else None, needs_review=review, detail=detail)
             out.append(row)
         return out
 

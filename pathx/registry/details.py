@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import re
 
-DETAIL_COLUMNS: tuple[str, ...] = ("t_detail", "n_detail", "m_detail", "ihc_her2", "ish_her2", "er_percent",
-                                   "pr_percent")
+from pathx.fields import DETAIL_COLUMNS  # the output contract names them
 
 _SUFFIX = r"(?:\s?\((?:m|\d{1,2}|sn|f|i\+|i-|mol\+|mol-)\))*"
 _T = re.compile(r"(?<![A-Za-z])(?P<pre>y?[pc]?)T(?P<cat>is(?:\s?\((?:DCIS|LCIS|Paget)\))?|0|1mi|1[a-c]?|2|3|4[a-d]?)"

@@ -97,6 +97,23 @@ class ReviewPolicy:
                               "(python bench/calibrate_review.py)")
 
 
+POLICY_FILE = "review-policy.json"
+
+
+def load_for_engine(rules_dir: str | Path, engine: str) -> tuple["ReviewPolicy | None", str | None]:
+    """The review policy in `rules_dir` when it was calibrated for `engine`: (policy, None);
+    else (None, why) - a missing, unreadable or stale policy flags every field, never crashes a run."""
+    path = Path(rules_dir) / POLICY_FILE
+    if not path.exists():
+        return None, f"no review policy ({path.name}) in the rules folder: every field is flagged for review"
+    try:
+        policy = ReviewPolicy.load(path)
+        policy.check_engine(engine, str(path.name))
+    except PolicyError as err:
+        return None, f"{err}: every field is flagged for review"
+    return policy, None
+
+
 def _choose(cells: dict[str, list[int]], target: float, min_n: int) -> set[str]:
     """Best-first cells while the pooled precision stays >= target (see the module docstring)."""
     ranked = sorted(((ok / n, n, c) for c, (n, ok) in cells.items() if n >= min_n), reverse=True)

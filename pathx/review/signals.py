@@ -8,7 +8,8 @@ how often the value was right on calibration data. For the rule engine:
   `none`, `outranked` (the chosen value's best mention has a higher (priority, strength) than any
   other value's), `tie` (equal rank) or `lower` (the value was chosen against a stronger mention,
   e.g. by a resolution rule such as summing node counts or ISH overriding IHC).
-- `cue`: no value was resolved although a cue word of the field is in the text (rules/review.toml):
+- `cue`: no value was resolved although a cue of the field is in the text (its `mention` pattern in
+  the field registry):
   the commonest real error is "value in the text, output empty".
 - `read`: `text` or `ocr` (a page of the file was OCR-read: character damage is likely).
 
@@ -19,10 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
-
-from pathx import paths, schema
-from pathx.rules.loader import read_toml
+from pathx import fields
 
 CONFLICTS = ("none", "outranked", "tie", "lower")
 
@@ -50,19 +48,15 @@ class FieldSignals:
 
 
 class Cues:
-    """Cue-word patterns per field, from rules/review.toml."""
+    """Cue patterns per field: each field's `mention` regex in the registry (pathx/fields.py),
+    matched case-insensitively."""
 
-    def __init__(self, patterns: dict[str, str], version: str):
-        missing = [t for t in schema.TASKS if t not in patterns]
+    def __init__(self, patterns: dict[str, str] | None = None):
+        patterns = patterns or {f.name: f.mention for f in fields.FIELDS}
+        missing = [t for t in fields.TASKS if t not in patterns]
         if missing:
-            raise ValueError(f"review.toml: no cue pattern for {', '.join(missing)}")
-        self.version = version
-        self.patterns = {t: re.compile(patterns[t], re.IGNORECASE) for t in schema.TASKS}
-
-    @classmethod
-    def load(cls, rules_dir: str | Path | None = None) -> "Cues":
-        data = read_toml(Path(rules_dir or paths.rules_dir()) / "review.toml")
-        return cls(data.get("cues", {}), str(data.get("review", {}).get("version", "0")))
+            raise ValueError(f"no cue pattern for {', '.join(missing)}")
+        self.patterns = {t: re.compile(patterns[t], re.IGNORECASE) for t in fields.TASKS}
 
     def find(self, task: str, text: str) -> tuple[int, int] | None:
         m = self.patterns[task].search(text)
@@ -71,12 +65,12 @@ class Cues:
 
 def field_signals(engine, text: str, findings: dict, cues: Cues, *, ocr: bool = False) -> dict[str, FieldSignals]:
     """Signals per task for one unit: `findings` are the engine's resolved findings of `text`."""
-    mentions: dict[str, list] = {t: [] for t in schema.TASKS}
+    mentions: dict[str, list] = {t: [] for t in fields.TASKS}
     for m in engine.mentions(text):
         if m.task in mentions and m.value:
             mentions[m.task].append(m)
     out = {}
-    for task in schema.TASKS:
+    for task in fields.TASKS:
         f = findings.get(task)
         ms = mentions[task]
         others = [m for m in ms if f is None or m.value != f.value]

@@ -49,6 +49,7 @@ class RuleEngine:
         self.rules = ruleset.rules
         self.sections = ruleset.sections
         self.contexts = ruleset.contexts
+        self.dir: Path | None = None  # the rules folder it was loaded from (None: embedded files)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -65,7 +66,9 @@ class RuleEngine:
                 files[rel] = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as err:
                 raise RuleFileError(f"{path}: cannot read rule file ({type(err).__name__})") from None
-        return cls.from_files(files)
+        engine = cls.from_files(files)
+        engine.dir = root
+        return engine
 
     @classmethod
     def from_files(cls, files: dict[str, str]) -> "RuleEngine":

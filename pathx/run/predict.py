@@ -5,6 +5,7 @@ import time
 
 from pathx.errors import EnvironmentFault
 from pathx.outputs import rows as out
+from pathx.registry import registry_columns
 from pathx.run.ledger import Record
 from pathx.run.outcome import Outcome
 
@@ -35,8 +36,11 @@ def predict_batch(batch: list[Outcome], predictor) -> None:
         try:
             if group is None:
                 group = predictor.predict(o.result.units)
+            engine = getattr(predictor, "engine", None)
             o.rows = [
-                out.prediction_row(o.file, u.specimen, p, predictor.name) for u, p in zip(o.result.units, group)
+                out.prediction_row(o.file, u.specimen, p, predictor.name,
+                                   registry_columns(engine, u.text, {t: f.label for t, f in p.items()}))
+                for u, p in zip(o.result.units, group)
             ]
         except EnvironmentFault:
             raise

@@ -175,7 +175,7 @@ def test_review_help_teaches_the_loop():
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
 def test_outputs_written_by_todays_writer_are_read(tmp_path, suffix):
-    """Rows from pathx.outputs.rows (before `review` existed): no field list, so flagged rows are listed whole."""
+    """Rows from pathx.outputs.rows: the flagged field is named in `review` and listed by field."""
     from pathx.outputs.rows import FieldPrediction, error_row as writer_error_row, prediction_row, write_rows
 
     preds = {"t_stage": FieldPrediction("T2", 0.4, "pT2", needs_review=True), "er": FieldPrediction("Positive")}
@@ -184,6 +184,6 @@ def test_outputs_written_by_todays_writer_are_read(tmp_path, suffix):
     with out.open("w", encoding="utf-8") as fh:
         write_rows(fh, rows, suffix.lstrip("."))
     summary = write_review(read_rows(out), *default_paths(out), source_name=out.name)
-    assert (summary.rows, summary.error_rows, summary.unnamed_rows, summary.total_flagged) == (2, 1, 1, 0)
+    assert (summary.rows, summary.error_rows, summary.unnamed_rows, summary.total_flagged) == (2, 1, 0, 1)
     page = default_paths(out)[0].read_text(encoding="utf-8")
     assert "r.txt</td><td>left</td>" in page and "error: e.txt: unreadable" in page

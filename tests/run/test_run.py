@@ -79,8 +79,8 @@ def test_jsonl_rows_carry_evidence(tmp_path):
     lines = out.read_text().splitlines()
     assert len(lines) == 1
     row = json.loads(lines[0])
-    assert list(row) == list(schema.OUTPUT_COLUMNS) + ["evidence"]
-    assert set(row["evidence"]) == set(schema.TASKS)
+    assert list(row) == list(schema.OUTPUT_COLUMNS) + ["evidence", "evidence_detail"]
+    assert set(row["evidence"]) == set(schema.TASKS) == set(row["evidence_detail"])
     assert "ER: Positive" in row["evidence"]["er"] and row["evidence"]["m_stage"] is None
     assert row["specimen"] is None and row["needs_review"] is False and row["er_confidence"] == 0.875
 
