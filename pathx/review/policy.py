@@ -9,7 +9,7 @@ cell never seen in calibration, is flagged for review: a signal combination the 
 about is never auto-accepted.
 
 The policy is data (JSON, `to_dict`/`from_dict`, validated on load) tied to the engine it was
-calibrated for (`engine`: e.g. "rules-1.1.0"); `ReviewPolicy.for_engine` refuses a policy calibrated
+calibrated for (`engine`: e.g. "rules-1.2.0"); `load_for_engine` refuses a policy calibrated
 for another engine version, so changed rules flag everything until recalibrated.
 """
 from __future__ import annotations
