@@ -273,3 +273,22 @@ def test_no_t_from_a_core_biopsy(engine, procedure, want):
 
 def test_a_core_biopsy_with_a_written_pt_keeps_it(engine):
     assert read(engine, "FINAL DIAGNOSIS:\nBreast, left, core needle biopsy: invasive carcinoma, pT1c (per protocol).\n")["t_stage"] == "T1"
+
+
+# ---------------------------------------------------------------- UK dataset wording (rule set 1.2.0)
+def test_a_previous_cancer_in_the_clinical_details_is_not_this_tumour(engine):
+    text = ("CLINICAL DETAILS\nPalpable lump, left breast. Earlier right breast carcinoma 2009: pT2 pN1, grade 3, "
+            "ER negative (mastectomy).\n\nHISTOLOGY\nInvasive carcinoma of no special type, grade 1.\n"
+            "ER - Positive (Allred 7/8)\nTNM (UICC 8) - pT1b pN0\n")
+    got = read(engine, text)
+    assert (got["t_stage"], got["n_stage"], got["grade"], got["er"]) == ("T1", "N0", "G1", "Positive")
+
+
+def test_m_after_n_with_a_node_count_between(engine):
+    assert read(engine, "pTNM\tpT1a pN0 (0/4) M0")["m_stage"] == "M0"
+    assert read(engine, "Stage: pT2 pN1a (2/11), M1")["m_stage"] == "M1"
+
+
+def test_her2_with_its_assays_in_parentheses(engine):
+    assert read(engine, "HER2 (IHC, ISH where required) (core B21-0042) - IHC 0\n  - negative")["her2"] == "Negative"
+    assert read(engine, "HER2 (IHC with reflex ISH): 3+")["her2"] == "Positive"
