@@ -67,6 +67,7 @@ class SegmentRules:
     part_reference: re.Pattern
     inline_field: re.Pattern
     lettered_line: re.Pattern
+    synoptic_continuation: re.Pattern
     reflow: "ReflowRules"
 
 
@@ -119,7 +120,7 @@ def _parse(path: Path) -> SegmentRules:
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
         many("shared_headers"), one("laterality_field"), one("part_reference"), one("inline_field"),
-        one("lettered_line"), reflow,
+        one("lettered_line"), one("synoptic_continuation"), reflow,
     )
 
 
@@ -274,15 +275,19 @@ def segment(text: str, rules: SegmentRules | None = None) -> list[Segment]:
                     if m:
                         b.side = _side_of(m.group("side"), rules)
                         break
-    # 3. Shared blocks after the first specimen that mention only one side belong to it.
+    # 3. Shared blocks after the first specimen that mention only one side belong to it; a
+    #    biomarker block naming no side right after a side's synoptic block continues that block.
     seen_specimen = False
-    for b in blocks:
+    for prev, b in zip([None, *blocks], blocks):
         if b.kind in ("specimen", "synoptic"):
             seen_specimen = True
         elif b.kind == "shared" and seen_specimen:
             sides = _mentioned_sides(block_text(b), letter_side, rules)
             if len(sides) == 1:
                 b.side = sides.pop()
+            elif (not sides and prev is not None and prev.kind == "synoptic" and prev.side
+                  and rules.synoptic_continuation.search(lines[b.start])):
+                b.side, b.kind = prev.side, "synoptic"
 
     order = list(dict.fromkeys(b.side for b in blocks if b.kind in ("specimen", "synoptic") and b.side))
     if len(order) < 2:

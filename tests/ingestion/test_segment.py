@@ -244,3 +244,22 @@ NOTE: The invasive carcinoma is a T2 tumour; see synoptic report.
 """
     units = units_from_text(text, "r.txt", RuleEngine.load(), IngestOptions())
     assert [u.specimen for u in units] == [None]
+
+
+def test_a_biomarker_block_after_a_sides_synoptic_continues_it():
+    text = """DIAGNOSIS:
+A. LEFT BREAST, MASTECTOMY: invasive ductal carcinoma.
+B. RIGHT BREAST, LUMPECTOMY: invasive lobular carcinoma.
+Tumor summary, left breast:
+TNM: pT2 pN0
+Breast biomarker testing:
+Estrogen receptor: 95 percent, strong.
+CAP CANCER CASE SUMMARY
+Laterality: Right
+TNM: pT1c pN0
+Immunohistochemistry:
+ER: Negative (0 percent).
+"""
+    units = {s.specimen: s.text for s in segment(text)}
+    assert "95 percent" in units["left"] and "95 percent" not in units["right"]
+    assert "Negative (0 percent)" in units["right"] and "Negative (0 percent)" not in units["left"]
