@@ -292,3 +292,19 @@ def test_m_after_n_with_a_node_count_between(engine):
 def test_her2_with_its_assays_in_parentheses(engine):
     assert read(engine, "HER2 (IHC, ISH where required) (core B21-0042) - IHC 0\n  - negative")["her2"] == "Negative"
     assert read(engine, "HER2 (IHC with reflex ISH): 3+")["her2"] == "Positive"
+
+
+def test_a_dcis_nuclear_grade_label_is_not_the_histologic_grade(engine):
+    assert read(engine, "DCIS NUCLEAR GRADE:\tGrade 3. Microinvasion:\tNot identified")["grade"] is None
+    assert read(engine, "Nuclear grade: 2. Histologic grade: 3")["grade"] == "G3"
+
+
+def test_a_node_count_of_three_is_not_a_grade(engine):
+    text = "Ductal carcinoma in situ, high nuclear grade.\n2 OF 3 LYMPH NODES POSITIVE FOR METASTATIC CARCINOMA (2/3)."
+    assert read(engine, text)["grade"] is None
+    assert read(engine, "Invasive lobular carcinoma, 2 of 3.")["grade"] == "G2"
+
+
+def test_shorthand_fish_sign_settles_an_equivocal_her2(engine):
+    assert read(engine, "ER+ (40%), PR+ (5%), HER2 2+ (equiv), FISH - (r 1.4, cn 3.6)")["her2"] == "Negative"
+    assert read(engine, "HER2 2+; FISH + (ratio 2.9)")["her2"] == "Positive"
