@@ -302,7 +302,7 @@ def test_a_dcis_nuclear_grade_label_is_not_the_histologic_grade(engine):
 def test_a_node_count_of_three_is_not_a_grade(engine):
     text = "Ductal carcinoma in situ, high nuclear grade.\n2 OF 3 LYMPH NODES POSITIVE FOR METASTATIC CARCINOMA (2/3)."
     assert read(engine, text)["grade"] is None
-    assert read(engine, "Invasive lobular carcinoma, 2 of 3.")["grade"] == "G2"
+    assert read(engine, "Invasive lobular carcinoma, 2 of 3, with lobular carcinoma in situ")["grade"] == "G2"
 
 
 def test_shorthand_fish_sign_settles_an_equivocal_her2(engine):
