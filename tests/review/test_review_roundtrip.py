@@ -123,6 +123,11 @@ def test_a_filled_sheet_and_an_existing_import_are_kept_without_force(loop, tmp_
     html, sheet = tmp_path / "p.html", tmp_path / "s.csv"
     pathx("review", loop["out"], "--html", html, "--sheet", sheet)
     assert html.is_file() and len(read_sheet(sheet)) == len(loop["lines"])
+    pathx("review", loop["out"], "--html", html, "--sheet", sheet)  # an unfilled sheet is replaced (cron reruns)
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    proc = pathx("review", loop["out"], "--sheet", other, "--html", html, check=False)
+    assert proc.returncode == 2 and "not a review sheet" in proc.stderr and other.read_text() == "a,b\n1,2\n"
     pathx("review", loop["out"], "--html", html, "--sheet", loop["sheet"], "--force")
     assert not any(line["correct_value"] for line in read_sheet(loop["sheet"]))
     write_sheet(loop["sheet"], loop["lines"])  # put the reviewer's work back for the other tests
