@@ -30,11 +30,14 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in pathx; the message names the excepti
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
-    EXIT_INPUT: "the input was refused: a bundle, fit folder, labelled data or audit log that is missing, "
-                "invalid or fails its check (bundle verify/inspect/export, eval, fit, label, audit show)",
+    EXIT_INPUT: "the input was refused: a bundle, fit folder, labelled data, audit log, run output or review "
+                "sheet that is missing, invalid or fails its check (bundle verify/inspect/export, eval, fit, label, "
+                "audit show, review, review-import)",
     EXIT_USAGE: "usage error: a bad option or argument (run: also an output suffix it cannot write, an "
-                "existing output not written by pathx, a malformed JSONL input)",
-    EXIT_FAILED: "some inputs failed: run wrote error rows; extract and label could not read some files",
+                "existing output not written by pathx, a malformed JSONL input; review, review-import: a file "
+                "holding a person's work that only --force replaces)",
+    EXIT_FAILED: "some inputs failed: run wrote error rows; extract and label could not read some files; "
+                 "review-import skipped invalid sheet lines",
     EXIT_INTERRUPTED: "interrupted (SIGINT/SIGTERM, Ctrl-C); rerun to continue",
     EXIT_ENVIRONMENT: "environment fault: rules, bundle, model, OCR engine, permissions, disk full, audit log "
                       "not writable; fix the machine and rerun",

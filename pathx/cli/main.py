@@ -1,5 +1,5 @@
 """pathx command line: the root group. Each command group lives in its own module (run, extract, demo,
-label, fit, evaluate, bundle, audit) and only parses options and calls the library; failures go
+label, fit, evaluate, bundle, audit, review) and only parses options and calls the library; failures go
 through the one wrapper in cli.errors (one line, a documented exit code). See `pathx COMMAND --help`."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathx.cli.evaluate import eval_cmd
 from pathx.cli.extract import extract
 from pathx.cli.fit import fit
 from pathx.cli.label import label
+from pathx.cli.review import review, review_import
 from pathx.cli.run import run
 
 
@@ -26,7 +27,9 @@ def main() -> None:
     \b
     Typical use:
       pathx demo samples/                  write synthetic sample reports (with gold labels)
-      pathx run samples/ -o out.csv        one row per tumour specimen (CSV or .jsonl)
+      pathx run samples/ -o out.jsonl      one row per tumour specimen (CSV or .jsonl)
+      pathx review out.jsonl               review page + sheet of the fields to check
+      pathx review-import out.review.csv --input samples/ --from out.jsonl -o corrections.jsonl
       pathx extract samples/ -o texts.jsonl    see what the model sees: de-identified text, slice, prompt
       pathx label reports/ -o labeled.jsonl    bootstrap labels with the rule engine
       pathx fit labeled.jsonl -o runs/mymodel  train a multi-task LoRA model
@@ -37,7 +40,7 @@ def main() -> None:
     """
 
 
-for command in (run, extract, demo, label, fit, eval_cmd, bundle, audit):
+for command in (run, review, review_import, extract, demo, label, fit, eval_cmd, bundle, audit):
     main.add_command(command)
 
 

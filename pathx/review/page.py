@@ -1,4 +1,4 @@
-"""`pathx review OUTPUT`: the flagged fields of a run as an HTML review page and a CSV review sheet.
+"""`pathx review OUTPUT` (pathx/cli/review.py): the flagged fields of a run as an HTML review page and a CSV review sheet.
 
 Input: the output rows of `pathx run` (read back with `pathx.outputs.rows.read_rows`; JSONL carries
 `review` and `evidence_detail`, see the review contract; CSV rows work too, without evidence).
@@ -44,21 +44,25 @@ SHEET_COLUMNS: tuple[str, ...] = (
 MARK_OPEN, MARK_CLOSE = "[[", "]]"  # the quote inside the sheet's evidence cell
 BOM = "\ufeff"
 
-REVIEW_HELP = """Write a review page and a review sheet for the fields a run flagged.
-
-OUTPUT is the .jsonl (or .csv) that `pathx run` wrote. Beside it go OUTPUT.review.html (open it in any
-browser, also from a USB stick; it loads nothing from the network) and OUTPUT.review.csv (the sheet).
-
-\b
+REVIEW_LOOP = """\b
 The review loop:
   1. pathx run reports/ -o out.jsonl           rows; `review` names the fields to check
   2. pathx review out.jsonl                    out.review.html + out.review.csv
   3. read each flagged field on the page (the evidence is highlighted); in the sheet, fill
      correct_value only where the value is wrong: a label (T2, N1mi, G3, Positive, ...),
      "not reported", or "unknown" (cannot tell); leave it empty when the value is right
-  4. pathx review import out.review.csv --input reports/ --from out.jsonl -o corrections.jsonl
+  4. pathx review-import out.review.csv --input reports/ --from out.jsonl -o corrections.jsonl
   5. pathx fit corrections.jsonl -o runs/mymodel    (or add it to your labelled data)
+"""
 
+REVIEW_HELP = """Write a review page and a review sheet for the fields a run flagged.
+
+OUTPUT is the .jsonl (or .csv) that `pathx run` wrote. Beside it go OUTPUT.review.html (open it in any
+browser, also from a USB stick; it loads nothing from the network) and OUTPUT.review.csv (the sheet);
+--html and --sheet write them elsewhere. A sheet that already holds a filled correct_value or note is
+not replaced without --force (exit 2), so a rerun never loses a reviewer's work.
+
+""" + REVIEW_LOOP + """
 Only de-identified text is shown. The sheet's "sheet line" numbers match the page.
 """
 
@@ -263,7 +267,7 @@ def _summary_html(s: ReviewSummary, source_name: str, sheet_name: str) -> str:
             f'<p class=note>Check each flagged field below against its evidence (the highlighted text). '
             f"In the review sheet <b>{_h(sheet_name)}</b>, fill <b>correct_value</b> on the same sheet line "
             f"only where the value is wrong (a label, <i>not reported</i>, or <i>unknown</i>); leave it empty "
-            f"where it is right. Then run <code>pathx review import</code> and <code>pathx fit</code>.</p>\n")
+            f"where it is right. Then run <code>pathx review-import</code> and <code>pathx fit</code>.</p>\n")
 
 
 def _fields_html(fields: list[FlaggedField]) -> str:

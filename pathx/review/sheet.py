@@ -1,4 +1,4 @@
-"""`pathx review import SHEET`: a filled review sheet -> labelled data for `pathx fit`.
+"""`pathx review-import SHEET` (pathx/cli/review.py): a filled review sheet -> labelled data for `pathx fit`.
 
 The sheet is the CSV `pathx.review.page` wrote (columns page.SHEET_COLUMNS; only file, specimen,
 field, value and correct_value are required; `note` is kept when present), after a person filled
@@ -46,7 +46,7 @@ from pathx import schema
 from pathx.errors import DataError
 from pathx.fsutil import atomic_write_text
 from pathx.outputs.names import csv_uncell, safe_text, unescape_name
-from pathx.review.page import review_tasks
+from pathx.review.page import REVIEW_LOOP, review_tasks
 from pathx.training.labels import Example, example_to_json
 
 REQUIRED_COLUMNS = ("file", "specimen", "field", "value", "correct_value")
@@ -59,16 +59,14 @@ SHEET is the OUTPUT.review.csv that `pathx review OUTPUT` wrote, with correct_va
 empty = the shown value is right; a label (T2, N1mi, M0, G3, Positive, Negative, Equivocal) or
 "not reported" = the right value; "unknown" = cannot tell (the field stays unlabelled).
 
-\b
-  pathx review import out.review.csv --input reports/ --from out.jsonl -o corrections.jsonl
-  pathx fit corrections.jsonl -o runs/mymodel
-
 --input is the folder `pathx run` read (the sheet's file names are relative to it); the labelled file
 points to the reports from -o's folder. With --from (the run output) every field you did not review
 takes the run's accepted value, so each reviewed specimen becomes a fully labelled example; without
 it only the reviewed fields are labelled. Lines with an unknown field or a value outside the field's
-labels are listed by line number and skipped; the rest is imported.
-"""
+labels are listed by line number and skipped; the rest is imported (exit 3 when some were skipped).
+An existing -o is not replaced without --force (exit 2).
+
+""" + REVIEW_LOOP
 
 
 @dataclass
@@ -146,6 +144,15 @@ def _records(path: Path, text: str):
             start = reader.line_num + 1
 
     return index, records()
+
+
+def filled_lines(path: str | Path) -> int:
+    """Lines of an existing review sheet where a person wrote something (correct_value or note); `pathx
+    review` does not replace such a sheet without --force. DataError when it is not a review sheet."""
+    path = Path(path)
+    index, records = _records(path, _read_text(path))
+    wanted = [index[c] for c in ("correct_value", "note") if c in index]
+    return sum(1 for _number, cells in records if any(i < len(cells) and cells[i].strip() for i in wanted))
 
 
 STAGE_PREFIX = re.compile(r"^(?:y?[pc]|r|a)(?=[tnm])")  # pT2, ypN1, cM0 -> T2, N1, M0

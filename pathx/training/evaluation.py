@@ -11,20 +11,49 @@ from pathx.ingestion.pipeline import units_for_examples
 
 def evaluate_labeled(model_path: Path, data_file: Path, base: str | None = None, device: str = "auto",
                      null_is_not_reported: bool = False, batch_size: int = 8):
+    """Metrics of a bundle (or fit folder) on labelled data, with reliability bins and, from the
+    needs_review flags its predictions carry in `pathx run`, auto-accept coverage and precision."""
+    import time
+
     from pathx.predictors.bundle import BundlePredictor
-    from pathx.training.data import PromptExample
-    from pathx.training.metrics import evaluate
+    from pathx.training.metrics import EvalResult, task_metrics
 
     predictor = BundlePredictor.load(model_path, base=base, device=device, batch_size=batch_size)
     examples = read_labeled(data_file)
     units, _ = units_for_examples(examples, predictor.engine, predictor.ingest_options())
-    prompts = []
-    for ex, unit in zip(examples, units):
-        labels = {t: ex.labels.get(t) for t in predictor.tasks}
-        if null_is_not_reported:
-            labels = {t: v if v is not None else schema.NOT_REPORTED for t, v in labels.items()}
-        prompts.append(PromptExample(ex.id, unit.prompt, labels))
-    return evaluate(predictor.inference, prompts, batch_size)
+    start = time.perf_counter()
+    probs = predictor.inference.predict_proba([unit.prompt for unit in units])
+    preds = predictions_from_probs(predictor, units, probs)
+    classes = predictor.inference.model.model_config.classes
+    result = {}
+    for t in predictor.inference.tasks:
+        gold = _gold(examples, t, null_is_not_reported)
+        result[t] = task_metrics(t, classes[t], gold, probs[t].numpy(),
+                                 needs_review=[bool(p[t].needs_review) for p in preds])
+    return EvalResult(result, len(examples), time.perf_counter() - start)
+
+
+def predictions_from_probs(predictor, units, probs) -> list[dict]:
+    """`predictor.predict(units)` (labels, confidences, needs_review as `pathx run` writes them) on
+    probabilities already computed for the units' prompts: the forward pass runs once for both."""
+    import copy
+
+    inference = copy.copy(predictor.inference)
+
+    def cached(prompts):
+        if len(prompts) != len(units):  # not the units' prompts: compute them
+            return predictor.inference.predict_proba(prompts)
+        return probs
+
+    inference.predict_proba = cached
+    shim = copy.copy(predictor)
+    shim.inference = inference
+    return shim.predict(units)
+
+
+def _gold(examples, task: str, null_is_not_reported: bool) -> list[str | None]:
+    gold = [ex.labels.get(task) for ex in examples]
+    return [g if g is not None else schema.NOT_REPORTED for g in gold] if null_is_not_reported else gold
 
 
 RULE_ENGINES = ("rules", "naive")
@@ -32,7 +61,8 @@ RULE_ENGINES = ("rules", "naive")
 
 def evaluate_rules_labeled(engine_name: str, data_file: Path, null_is_not_reported: bool = False):
     """The same metrics for `--engine rules|naive`: a found value is a one-hot probability,
-    nothing found is "not reported" (AUROC of a hard predictor is its balanced accuracy)."""
+    nothing found is "not reported" (AUROC of a hard predictor is its balanced accuracy); no
+    reliability bins (no probabilities); coverage and auto-precision from the needs_review flags."""
     import time
 
     from pathx.training.metrics import EvalResult, hard_task_metrics
@@ -46,11 +76,8 @@ def evaluate_rules_labeled(engine_name: str, data_file: Path, null_is_not_report
     preds = predictor.predict(units)
     result = {}
     for t in schema.TASKS:
-        classes = list(schema.model_classes(t))
-        gold = [ex.labels.get(t) for ex in examples]
-        if null_is_not_reported:
-            gold = [g if g is not None else schema.NOT_REPORTED for g in gold]
-        result[t] = hard_task_metrics(t, classes, gold, [p[t].label for p in preds])
+        result[t] = hard_task_metrics(t, list(schema.model_classes(t)), _gold(examples, t, null_is_not_reported),
+                                      [p[t].label for p in preds], needs_review=[bool(p[t].needs_review) for p in preds])
     return EvalResult(result, len(examples), time.perf_counter() - start)
 
 

@@ -4,6 +4,14 @@ For each task, over the examples whose gold label is known (not None): accuracy,
 classes present in gold or prediction, macro AUROC one-vs-rest over the classes present in gold
 (both positives and negatives needed), and the confusion matrix over the head's classes.
 Also training time and peak memory (CPU RSS or CUDA max allocated).
+
+Two optional parts, over the same examples (known gold):
+- reliability: for a predictor with probabilities, RELIABILITY_BINS equal-width bins of the chosen label's
+  probability (confidence) with each bin's count, mean confidence and accuracy (a reliability diagram's
+  data; None for a hard predictor: rule engines, one-hot scores);
+- review: given each prediction's needs_review flag, the auto-accept `coverage` (share of values not
+  flagged) and `auto_precision` (accuracy of those auto-accepted values; None when none is), with the
+  counts `auto_accepted` and `auto_correct`.
 """
 from __future__ import annotations
 
@@ -24,6 +32,42 @@ class TaskMetrics:
     classes: list[str]
     confusion: list[list[int]]  # rows: gold, columns: predicted, in `classes` order
     per_class_f1: dict[str, float] = field(default_factory=dict)
+    # reliability bins: [{"lo", "hi", "n", "confidence", "accuracy"}] (None: a hard predictor)
+    reliability: list[dict] | None = None
+    # review (None when the predictions' needs_review flags were not given)
+    auto_accepted: int | None = None  # values whose prediction was not flagged for review
+    auto_correct: int | None = None  # of those, values equal to gold
+    coverage: float | None = None  # auto_accepted / n
+    auto_precision: float | None = None  # auto_correct / auto_accepted (None when nothing is accepted)
+
+
+RELIABILITY_BINS = 10
+
+
+def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = RELIABILITY_BINS) -> list[dict]:
+    """Equal-width confidence bins over [0, 1] (the last one closed): count, mean confidence and accuracy
+    of the values in each (None for an empty bin)."""
+    confidence = np.asarray(confidence, dtype=np.float64)
+    correct = np.asarray(correct, dtype=bool)
+    index = np.minimum((confidence * n_bins).astype(np.int64), n_bins - 1)
+    bins = []
+    for b in range(n_bins):
+        inside = index == b
+        n = int(inside.sum())
+        bins.append({"lo": b / n_bins, "hi": (b + 1) / n_bins, "n": n,
+                     "confidence": float(confidence[inside].mean()) if n else None,
+                     "accuracy": float(correct[inside].mean()) if n else None})
+    return bins
+
+
+def review_counts(correct: np.ndarray, needs_review: np.ndarray) -> dict:
+    """Auto-accept coverage and precision of values whose `needs_review` is False (see the module doc)."""
+    correct = np.asarray(correct, dtype=bool)
+    accepted = ~np.asarray(needs_review, dtype=bool)
+    n, n_accepted, n_correct = len(correct), int(accepted.sum()), int((correct & accepted).sum())
+    return {"auto_accepted": n_accepted, "auto_correct": n_correct,
+            "coverage": n_accepted / n if n else None,
+            "auto_precision": n_correct / n_accepted if n_accepted else None}
 
 
 def binary_auroc(scores: np.ndarray, positive: np.ndarray) -> float | None:
@@ -45,16 +89,29 @@ def binary_auroc(scores: np.ndarray, positive: np.ndarray) -> float | None:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def task_metrics(task: str, classes: list[str], gold: list[str | None], probs: np.ndarray) -> TaskMetrics:
-    """`gold[i]` is a class name or None (unknown, skipped); `probs` is (n, len(classes))."""
+def task_metrics(task: str, classes: list[str], gold: list[str | None], probs: np.ndarray,
+                 needs_review: list[bool] | None = None, reliability: bool = True) -> TaskMetrics:
+    """`gold[i]` is a class name or None (unknown, skipped); `probs` is (n, len(classes)).
+    `needs_review[i]`: prediction i was flagged for review (gives coverage and auto-precision);
+    `reliability=False` for a hard predictor (no reliability bins)."""
     index = {c: k for k, c in enumerate(classes)}
     keep = [i for i, g in enumerate(gold) if g is not None]
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    if needs_review is not None and len(needs_review) != len(gold):
+        raise ValueError(f"{task}: {len(needs_review)} needs_review flags for {len(gold)} examples")
     if not keep:
-        return TaskMetrics(task, 0, None, None, None, list(classes), confusion.tolist())
+        empty = review_counts(np.zeros(0, bool), np.zeros(0, bool)) if needs_review is not None else {}
+        if reliability:
+            empty["reliability"] = reliability_bins(np.zeros(0), np.zeros(0, bool))
+        return TaskMetrics(task, 0, None, None, None, list(classes), confusion.tolist(), **empty)
     y = np.array([index[gold[i]] for i in keep])
     p = np.asarray(probs, dtype=np.float64)[keep]
     pred = p.argmax(axis=1)
+    extra: dict = {}
+    if reliability:
+        extra["reliability"] = reliability_bins(p.max(axis=1), pred == y)
+    if needs_review is not None:
+        extra.update(review_counts(pred == y, np.array([bool(needs_review[i]) for i in keep], dtype=bool)))
     np.add.at(confusion, (y, pred), 1)
     f1s = {}
     for k in sorted(set(y.tolist()) | set(pred.tolist())):
@@ -72,6 +129,7 @@ def task_metrics(task: str, classes: list[str], gold: list[str | None], probs: n
         classes=list(classes),
         confusion=confusion.tolist(),
         per_class_f1=f1s,
+        **extra,
     )
 
 
@@ -84,10 +142,11 @@ def one_hot(labels: list[str | None], classes: list[str], fallback: str = "not r
     return probs
 
 
-def hard_task_metrics(task: str, classes: list[str], gold: list[str | None], labels: list[str | None]) -> TaskMetrics:
+def hard_task_metrics(task: str, classes: list[str], gold: list[str | None], labels: list[str | None],
+                      needs_review: list[bool] | None = None) -> TaskMetrics:
     """task_metrics of a hard predictor (rule engines, generative answers): its labels scored
-    one-hot (so its AUROC is its balanced accuracy)."""
-    return task_metrics(task, classes, gold, one_hot(labels, classes))
+    one-hot (so its AUROC is its balanced accuracy); no reliability bins (no probabilities)."""
+    return task_metrics(task, classes, gold, one_hot(labels, classes), needs_review=needs_review, reliability=False)
 
 
 @dataclass
@@ -100,11 +159,24 @@ class EvalResult:
         vals = [m.macro_f1 for m in self.tasks.values() if m.macro_f1 is not None]
         return float(np.mean(vals)) if vals else None
 
+    def has_review(self) -> bool:
+        """The predictions' needs_review flags were scored (coverage and auto-precision are there)."""
+        return any(m.auto_accepted is not None for m in self.tasks.values())
+
+    def overall_review(self) -> dict:
+        """Coverage and auto-precision over every field value (pooled counts, not a mean of ratios)."""
+        scored = [m for m in self.tasks.values() if m.auto_accepted is not None]
+        n = sum(m.n for m in scored)
+        accepted = sum(m.auto_accepted for m in scored)
+        correct = sum(m.auto_correct for m in scored)
+        return {"coverage": accepted / n if n else None, "auto_precision": correct / accepted if accepted else None}
+
     def to_dict(self) -> dict:
         return {
             "n_examples": self.n_examples,
             "seconds": round(self.seconds, 3),
             "mean_macro_f1": self.mean_macro_f1(),
+            **({"review": self.overall_review()} if self.has_review() else {}),
             "tasks": {t: asdict(m) for t, m in self.tasks.items()},
         }
 
@@ -157,15 +229,20 @@ def metrics_table(result: EvalResult, title: str = "metrics"):
     """A rich Table: one row per task plus the mean."""
     from rich.table import Table
 
-    table = Table(title=title)
-    for col in ("task", "n", "accuracy", "macro-F1", "AUROC"):
+    review = result.has_review()
+    table = Table(title=title, caption=("auto-accept: share of values not flagged for review; auto precision: "
+                                        "accuracy of those values (mean row: over all values)") if review else None)
+    for col in ("task", "n", "accuracy", "macro-F1", "AUROC") + (("auto-accept", "auto precision") if review else ()):
         table.add_column(col, justify="left" if col == "task" else "right")
     for t, m in result.tasks.items():
-        table.add_row(t, str(m.n), _fmt(m.accuracy), _fmt(m.macro_f1), _fmt(m.auroc))
+        table.add_row(t, str(m.n), _fmt(m.accuracy), _fmt(m.macro_f1), _fmt(m.auroc),
+                      *((_fmt(m.coverage), _fmt(m.auto_precision)) if review else ()))
     accs = [m.accuracy for m in result.tasks.values() if m.accuracy is not None]
     aucs = [m.auroc for m in result.tasks.values() if m.auroc is not None]
+    overall = result.overall_review() if review else {}
     table.add_row("mean", str(result.n_examples), _fmt(float(np.mean(accs)) if accs else None),
-                  _fmt(result.mean_macro_f1()), _fmt(float(np.mean(aucs)) if aucs else None), style="bold")
+                  _fmt(result.mean_macro_f1()), _fmt(float(np.mean(aucs)) if aucs else None),
+                  *((_fmt(overall["coverage"]), _fmt(overall["auto_precision"])) if review else ()), style="bold")
     return table
 
 

@@ -32,7 +32,7 @@ def demo(tmp_path_factory) -> Path:
 
 def test_help_teaches_every_command():
     text = pathx("--help").stdout
-    for command in ("run", "extract", "demo", "label", "fit", "eval", "bundle", "audit"):
+    for command in ("run", "review", "review-import", "extract", "demo", "label", "fit", "eval", "bundle", "audit"):
         assert re.search(rf"^\s+{command}\s", text, re.M), command
     run_help = pathx("run", "--help").stdout
     assert "Exit codes" in run_help and "75" in run_help and ".jsonl" in run_help

@@ -169,7 +169,7 @@ def test_no_flag_gives_an_empty_sheet_and_a_page_that_says_so(tmp_path):
 
 
 def test_review_help_teaches_the_loop():
-    for step in ("pathx run", "pathx review out.jsonl", "correct_value", "pathx review import", "pathx fit"):
+    for step in ("pathx run", "pathx review out.jsonl", "correct_value", "pathx review-import", "pathx fit"):
         assert step in REVIEW_HELP
 
 

@@ -173,7 +173,7 @@ def test_unusable_sheets_raise_one_line_data_errors(tmp_path):
 
 
 def test_import_help_teaches_the_loop():
-    for step in ("pathx review import", "--input", "--from", "pathx fit", "not reported", "unknown"):
+    for step in ("pathx review-import", "--input", "--from", "pathx fit", "not reported", "unknown"):
         assert step in IMPORT_HELP
 
 
