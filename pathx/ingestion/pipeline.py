@@ -70,11 +70,18 @@ class Unit:
     # The rule engine's resolved findings, worked out with the hints; predictors reuse them
     # for evidence instead of running the rules over the text again.
     findings: dict | None = None
+    # Every candidate mention in `text` (engine.mentions), kept for the review signals and the
+    # registry's detail values, so neither runs the rules over the text again.
+    mentions: list | None = None
     read_method: str | None = None  # FileResult.method of the file it came from (review: OCR-read text)
 
     def findings_by(self, engine) -> dict:
         """Findings per task from `engine` (the one that made this unit's hints)."""
         return self.findings if self.findings is not None else engine.extract(self.text)
+
+    def mentions_by(self, engine) -> list:
+        """Every mention in the unit's text from `engine` (the one that made this unit's hints)."""
+        return self.mentions if self.mentions is not None else engine.mentions(self.text)
 
 
 @dataclass
@@ -195,6 +202,7 @@ def units_for_examples(examples, engine, options: IngestOptions) -> tuple[list[U
 def _single_unit(text: str, file: str, engine, options: IngestOptions, report_text: str | None = None) -> Unit:
     hints = engine.hints(text) if engine is not None else {}
     findings = engine.extract(text) if engine is not None else None
+    mentions = engine.mentions(text) if engine is not None else None  # cached by extract: no second pass
     values = None
     if findings is not None and options.hint_values:
         values = {t: f.value if f else None for t, f in findings.items()}
@@ -203,7 +211,7 @@ def _single_unit(text: str, file: str, engine, options: IngestOptions, report_te
         sliced = sliced[: options.max_report_chars] + " ..."
     return Unit(file=file, specimen=None, text=text, sliced=sliced,
                 prompt=build_prompt(sliced, hints, options.tasks, values), hints=hints,
-                report_text=text if report_text is None else report_text, findings=findings)
+                report_text=text if report_text is None else report_text, findings=findings, mentions=mentions)
 
 
 def _unsafe_id(value) -> str | None:

@@ -40,7 +40,8 @@ class RulesPredictor:
         for unit in units:
             findings = unit.findings_by(self.engine)
             ocr = (unit.read_method or "").startswith(("ocr", "mixed"))
-            signals = field_signals(self.engine, unit.text, findings, self.cues, ocr=ocr)
+            signals = field_signals(self.engine, unit.text, findings, self.cues, ocr=ocr,
+                                    mentions=unit.mentions_by(self.engine))
             row = {}
             for task in schema.TASKS:
                 f, sig = findings.get(task), signals[task]

@@ -8,17 +8,19 @@ _REFINES = {"t_detail": "t_stage", "n_detail": "n_stage", "m_detail": "m_stage",
             "ish_her2": "her2", "er_percent": "er", "pr_percent": "pr"}
 
 
-def registry_columns(engine, text: str, labels: dict[str, str | None]) -> dict[str, str | None]:
+def registry_columns(engine, text: str, labels: dict[str, str | None], *, findings: dict | None = None,
+                     mentions: list | None = None) -> dict[str, str | None]:
     """The registry columns of one output row: detail values from the rule engine's evidence in
     `text` (None without a rule engine), kept only where the row's own value (`labels`, which may
-    come from a model) is the value the evidence gives; then the AJCC stage groups of the labels."""
+    come from a model) is the value the evidence gives; then the AJCC stage groups of the labels.
+    `findings`/`mentions`: the engine's results for `text` when already at hand (a Unit's)."""
     from pathx.registry.details import details
     from pathx.registry.staging import anatomic_stage, prognostic_stage
 
     out: dict[str, str | None] = dict.fromkeys(fields.DETAIL_COLUMNS + fields.STAGE_COLUMNS)
     if engine is not None:
-        findings = engine.extract(text)
-        for col, value in details(engine, text, findings).items():
+        findings = findings if findings is not None else engine.extract(text)
+        for col, value in details(engine, text, findings, mentions).items():
             f = findings.get(_REFINES[col])
             if value is not None and f is not None and labels.get(_REFINES[col]) == f.value:
                 out[col] = value

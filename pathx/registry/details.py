@@ -67,13 +67,15 @@ def _category(text: str, finding, rx: re.Pattern, letter: str, group) -> str | N
     return None
 
 
-def details(engine, text: str, findings: dict) -> dict[str, str | None]:
-    """Detail values of one unit: `findings` are `engine.extract(text)` (see the module docstring)."""
+def details(engine, text: str, findings: dict, mentions: list | None = None) -> dict[str, str | None]:
+    """Detail values of one unit: `findings` are `engine.extract(text)`, `mentions` its
+    `engine.mentions(text)` when already at hand (see the module docstring)."""
     out: dict[str, str | None] = dict.fromkeys(DETAIL_COLUMNS)
     out["t_detail"] = _category(text, findings.get("t_stage"), _T, "T", _t_group)
     out["n_detail"] = _category(text, findings.get("n_stage"), _N, "N", _n_group)
     out["m_detail"] = _category(text, findings.get("m_stage"), _M, "M", _m_group)
-    mentions = [m for m in engine.mentions(text) if m.task in ("her2", "er", "pr")]
+    mentions = [m for m in (mentions if mentions is not None else engine.mentions(text))
+                if m.task in ("her2", "er", "pr")]
     her2 = findings.get("her2")
     if her2 is not None:
         ihc = [m for m in mentions if m.task == "her2" and m.rule.name == "her2_ihc_score"]

@@ -63,16 +63,18 @@ class Cues:
         return m.span() if m else None
 
 
-def field_signals(engine, text: str, findings: dict, cues: Cues, *, ocr: bool = False) -> dict[str, FieldSignals]:
-    """Signals per task for one unit: `findings` are the engine's resolved findings of `text`."""
-    mentions: dict[str, list] = {t: [] for t in fields.TASKS}
-    for m in engine.mentions(text):
-        if m.task in mentions and m.value:
-            mentions[m.task].append(m)
+def field_signals(engine, text: str, findings: dict, cues: Cues, *, ocr: bool = False,
+                  mentions: list | None = None) -> dict[str, FieldSignals]:
+    """Signals per task for one unit: `findings` are the engine's resolved findings of `text`,
+    `mentions` its mentions when already at hand (else the engine finds them)."""
+    by_task: dict[str, list] = {t: [] for t in fields.TASKS}
+    for m in (mentions if mentions is not None else engine.mentions(text)):
+        if m.task in by_task and m.value:
+            by_task[m.task].append(m)
     out = {}
     for task in fields.TASKS:
         f = findings.get(task)
-        ms = mentions[task]
+        ms = by_task[task]
         others = [m for m in ms if f is None or m.value != f.value]
         runner = max(others, key=lambda m: m.rank()).value if others else None
         if f is None:

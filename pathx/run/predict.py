@@ -38,8 +38,10 @@ def predict_batch(batch: list[Outcome], predictor) -> None:
                 group = predictor.predict(o.result.units)
             engine = getattr(predictor, "engine", None)
             o.rows = [
-                out.prediction_row(o.file, u.specimen, p, predictor.name,
-                                   registry_columns(engine, u.text, {t: f.label for t, f in p.items()}))
+                out.prediction_row(o.file, u.specimen, p, predictor.name, registry_columns(
+                    engine, u.text, {t: f.label for t, f in p.items()},
+                    findings=u.findings_by(engine) if engine is not None else None,
+                    mentions=u.mentions_by(engine) if engine is not None else None))
                 for u, p in zip(o.result.units, group)
             ]
         except EnvironmentFault:
