@@ -256,7 +256,6 @@ def _read_pdf(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadResult:
 
 def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadResult:
     import pypdf
-    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
     # The header may follow a little junk (spec: within the first 1024 bytes).
     if b"%PDF-" not in data[:1024]:
@@ -274,84 +273,9 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
         stream_decoding_work_maximum_length=MAX_STREAM_BYTES * 2,
     )
     warnings: list[str] = []
-    password = None
     with pypdf.apply_configuration(**limits):
-        try:
-            reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-            if reader.is_encrypted:
-                # Permission-only encryption (empty user password) opens in every viewer.
-                if not reader.decrypt(""):
-                    raise _fail(path, "password-protected PDF (encrypted with a user password)")
-                password = ""
-                warnings.append(f"{path.name}: encrypted PDF with an empty user password; read anyway")
-            n_pages = len(reader.pages)
-        except ReportError:
-            raise
-        except DependencyError:
-            raise _fail(path, "encrypted PDF (AES) and the 'cryptography' package is not installed",
-                        environment=True) from None
-        except (FileNotDecryptedError, NotImplementedError):
-            raise _fail(path, "encrypted PDF with an unsupported encryption method") from None
-        except LimitReachedError:
-            raise _fail(path, f"decompression bomb (a stream expands past {MAX_STREAM_BYTES // 1_000_000} MB)") from None
-        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
-            # Class name only: pypdf messages can quote file bytes.
-            raise _fail(path, f"damaged PDF (pypdf {type(err).__name__})") from None
-        if n_pages == 0:
-            raise _fail(path, "PDF has no pages")
-        if n_pages > max_pages:
-            raise _fail(path, f"PDF has {n_pages} pages, more than the limit of {max_pages}")
-
-        texts: list[str] = []
-        page_methods: list[str] = []
-        renderer = _Renderer(path, data, password)
-        engine = None
-        decoded = _DecodeBudget()
-        try:
-            for index in range(n_pages):
-                page = reader.pages[index]
-                n = index + 1
-                try:
-                    has_image = _decode_page_streams(path, page, n, decoded)
-                    text = _clean(page.extract_text())
-                    problem = text_layer_problem(text)
-                    if problem is None and has_image and _nonspace(text) < STAMP_CHARS:
-                        problem = "scan"
-                except LimitReachedError:
-                    raise _fail(path, f"decompression bomb on page {n} (a stream expands past "
-                                      f"{MAX_STREAM_BYTES // 1_000_000} MB)") from None
-                except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
-                    text, problem = "", "unreadable"
-                    warnings.append(f"{path.name}: page {n}: text layer unreadable (pypdf {type(err).__name__})")
-                if problem is None:
-                    texts.append(text)
-                    page_methods.append("pdf-text")
-                    continue
-                if problem == "garbled":
-                    warnings.append(f"{path.name}: page {n}: text layer is garbled (font without a Unicode map?); OCR used")
-                if ocr == "off":
-                    page_methods.append("skipped")
-                    warnings.append(f"{path.name}: page {n}: no usable text layer and OCR is off; page skipped")
-                    continue
-                if engine is None:
-                    try:
-                        engine = ocr_engines.get_engine(ocr_engines.choose_engine(ocr))
-                    except ocr_engines.OcrUnavailable as err:
-                        raise _fail(path, f"page {n} needs OCR but {err}", environment=True) from None
-                image, dpi = renderer.render(index)
-                if image.getextrema()[0] >= 250:
-                    # Nothing darker than near-white: a blank page, no need to OCR it.
-                    page_methods.append(f"ocr:{engine.name}")
-                    continue
-                try:
-                    texts.append(_clean(engine.recognize(image, dpi)))
-                except ocr_engines.OcrUnavailable as err:  # e.g. the binary vanished from PATH
-                    raise _fail(path, f"OCR failed on page {n}: {err}", environment=True) from None
-                except ocr_engines.OcrFailed as err:
-                    raise _fail(path, f"OCR failed on page {n}: {err}") from None
-                page_methods.append(f"ocr:{engine.name}")
-        finally:
-            renderer.close()
+        reader, n_pages, password = _open_pdf(path, data, max_pages, warnings)
+        texts, page_methods = _pages_text(path, data, reader, n_pages, password, ocr, warnings)
 
     text = "\n".join(t for t in texts if t.strip())
     if not text.strip():
@@ -361,6 +285,98 @@ def _read_pdf_pages(path: Path, data: bytes, ocr: str, max_pages: int) -> ReadRe
     used = sorted({m for m in page_methods if m != "skipped"})
     method = used[0] if len(used) == 1 else "mixed"
     return ReadResult(text=text, pages=n_pages, method=method, page_methods=page_methods, warnings=warnings)
+
+
+def _open_pdf(path: Path, data: bytes, max_pages: int, warnings: list[str]):
+    """(reader, page count, password) of a PDF that opens within the limits; ReportError otherwise."""
+    import pypdf
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
+
+    password = None
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            # Permission-only encryption (empty user password) opens in every viewer.
+            if not reader.decrypt(""):
+                raise _fail(path, "password-protected PDF (encrypted with a user password)")
+            password = ""
+            warnings.append(f"{path.name}: encrypted PDF with an empty user password; read anyway")
+        n_pages = len(reader.pages)
+    except ReportError:
+        raise
+    except DependencyError:
+        raise _fail(path, "encrypted PDF (AES) and the 'cryptography' package is not installed",
+                    environment=True) from None
+    except (FileNotDecryptedError, NotImplementedError):
+        raise _fail(path, "encrypted PDF with an unsupported encryption method") from None
+    except LimitReachedError:
+        raise _fail(path, f"decompression bomb (a stream expands past {MAX_STREAM_BYTES // 1_000_000} MB)") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
+        # Class name only: pypdf messages can quote file bytes.
+        raise _fail(path, f"damaged PDF (pypdf {type(err).__name__})") from None
+    if n_pages == 0:
+        raise _fail(path, "PDF has no pages")
+    if n_pages > max_pages:
+        raise _fail(path, f"PDF has {n_pages} pages, more than the limit of {max_pages}")
+    return reader, n_pages, password
+
+
+def _pages_text(path: Path, data: bytes, reader, n_pages: int, password, ocr: str,
+                warnings: list[str]) -> tuple[list[str], list[str]]:
+    """Each page's text: its text layer when usable, else OCR of the rendered page (or skipped)."""
+    from pypdf.errors import LimitReachedError, PyPdfError
+
+    texts: list[str] = []
+    page_methods: list[str] = []
+    renderer = _Renderer(path, data, password)
+    engine = None
+    decoded = _DecodeBudget()
+    try:
+        for index in range(n_pages):
+            page = reader.pages[index]
+            n = index + 1
+            try:
+                has_image = _decode_page_streams(path, page, n, decoded)
+                text = _clean(page.extract_text())
+                problem = text_layer_problem(text)
+                if problem is None and has_image and _nonspace(text) < STAMP_CHARS:
+                    problem = "scan"
+            except LimitReachedError:
+                raise _fail(path, f"decompression bomb on page {n} (a stream expands past "
+                                  f"{MAX_STREAM_BYTES // 1_000_000} MB)") from None
+            except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
+                text, problem = "", "unreadable"
+                warnings.append(f"{path.name}: page {n}: text layer unreadable (pypdf {type(err).__name__})")
+            if problem is None:
+                texts.append(text)
+                page_methods.append("pdf-text")
+                continue
+            if problem == "garbled":
+                warnings.append(f"{path.name}: page {n}: text layer is garbled (font without a Unicode map?); OCR used")
+            if ocr == "off":
+                page_methods.append("skipped")
+                warnings.append(f"{path.name}: page {n}: no usable text layer and OCR is off; page skipped")
+                continue
+            if engine is None:
+                try:
+                    engine = ocr_engines.get_engine(ocr_engines.choose_engine(ocr))
+                except ocr_engines.OcrUnavailable as err:
+                    raise _fail(path, f"page {n} needs OCR but {err}", environment=True) from None
+            image, dpi = renderer.render(index)
+            if image.getextrema()[0] >= 250:
+                # Nothing darker than near-white: a blank page, no need to OCR it.
+                page_methods.append(f"ocr:{engine.name}")
+                continue
+            try:
+                texts.append(_clean(engine.recognize(image, dpi)))
+            except ocr_engines.OcrUnavailable as err:  # e.g. the binary vanished from PATH
+                raise _fail(path, f"OCR failed on page {n}: {err}", environment=True) from None
+            except ocr_engines.OcrFailed as err:
+                raise _fail(path, f"OCR failed on page {n}: {err}") from None
+            page_methods.append(f"ocr:{engine.name}")
+    finally:
+        renderer.close()
+    return texts, page_methods
 
 
 def _clean(text: str | None) -> str:
