@@ -98,8 +98,10 @@ SPECIMENS: tuple[str | None, ...] = ("left", "right", None)
 
 # Registry output (derived deterministically from the fields and the rule engine's evidence,
 # pathx/registry): the categories as written, the assay results, and the AJCC 8th ed. stage groups.
-DETAIL_COLUMNS: tuple[str, ...] = ("t_detail", "n_detail", "m_detail", "ihc_her2", "ish_her2", "er_percent",
-                                   "pr_percent")
+# detail column -> the field whose value it refines (pathx/registry drops a detail that disagrees)
+DETAILS: dict[str, str] = {"t_detail": "t_stage", "n_detail": "n_stage", "m_detail": "m_stage", "ihc_her2": "her2",
+                           "ish_her2": "her2", "er_percent": "er", "pr_percent": "pr"}
+DETAIL_COLUMNS: tuple[str, ...] = tuple(DETAILS)
 STAGE_COLUMNS: tuple[str, ...] = ("anatomic_stage", "prognostic_stage")
 
 # The contract's columns. New columns only ever go at the end, so readers of older outputs keep

@@ -3,9 +3,6 @@ from what pathx extracts: detail values (pT1c, pN1mi(sn), HER2 IHC score, ER %),
 
 from pathx import fields
 
-# detail column -> the field whose value it refines (a detail is dropped when that value disagrees)
-_REFINES = {"t_detail": "t_stage", "n_detail": "n_stage", "m_detail": "m_stage", "ihc_her2": "her2",
-            "ish_her2": "her2", "er_percent": "er", "pr_percent": "pr"}
 
 
 def registry_columns(engine, text: str, labels: dict[str, str | None], *, findings: dict | None = None,
@@ -21,8 +18,8 @@ def registry_columns(engine, text: str, labels: dict[str, str | None], *, findin
     if engine is not None:
         findings = findings if findings is not None else engine.extract(text)
         for col, value in details(engine, text, findings, mentions).items():
-            f = findings.get(_REFINES[col])
-            if value is not None and f is not None and labels.get(_REFINES[col]) == f.value:
+            f = findings.get(fields.DETAILS[col])
+            if value is not None and f is not None and labels.get(fields.DETAILS[col]) == f.value:
                 out[col] = value
     t, n, m = labels.get("t_stage"), labels.get("n_stage"), labels.get("m_stage")
     out["anatomic_stage"] = anatomic_stage(t, n, m)
