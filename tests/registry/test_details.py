@@ -85,3 +85,33 @@ def test_details_agree_with_grouped_values_over_a_generated_corpus(engine, tmp_p
             filled[col] += got[col] is not None
     # Generated reports write categories and assay results often: each detail must show up.
     assert all(n > 0 for n in filled.values()), filled
+
+
+def test_run_rows_on_the_demo_corpus_keep_details_in_line_with_their_grouped_values(tmp_path):
+    """`pathx run` over a demo corpus (text and text-PDF reports): every detail value written to a row
+    agrees with the grouped value of that row, and the stage groups are those of the row's labels."""
+    from pathx.predictors.factory import make_predictor
+    from pathx.registry.staging import anatomic_stage, prognostic_stage
+    from pathx.run.runner import run_folder
+    from pathx.outputs.rows import read_rows
+
+    corpus.generate(tmp_path / "demo", 40, seed=0, formats=("txt", "pdf"))
+    out = tmp_path / "out.jsonl"
+    run_folder(tmp_path / "demo", out, make_predictor("rules"), progress="quiet")
+    rows = [r for r in read_rows(out) if r["status"] == "ok"]
+    assert len(rows) >= 40
+    seen = 0
+    for r in rows:
+        for col, task in (("t_detail", "t_stage"), ("n_detail", "n_stage"), ("m_detail", "m_stage")):
+            if r[col]:
+                seen += 1
+                assert _group(col, r[col]) == r[task], (r["file"], col, r[col], r[task])
+        for col, task in (("ihc_her2", "her2"), ("ish_her2", "her2"), ("er_percent", "er"), ("pr_percent", "pr")):
+            if r[col]:
+                assert r[task] is not None, (r["file"], col)
+        assert r["anatomic_stage"] == anatomic_stage(r["t_stage"], r["n_stage"], r["m_stage"])
+        assert r["prognostic_stage"] == prognostic_stage(
+            r["t_stage"], r["n_stage"], r["m_stage"], r["grade"], r["er"], r["pr"], r["her2"],
+            yp=(r["t_detail"] or "").startswith("yp"))
+    assert seen > 20
+    assert any(r["anatomic_stage"] for r in rows)
