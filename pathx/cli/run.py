@@ -60,6 +60,13 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, prune,
     \b
     One row per (file, specimen). Incremental: files already in the ledger beside OUTPUT with the
     same content and bundle are skipped, changed files are replaced. Safe to kill and rerun.
+
+    \b
+    Columns: the seven fields, their confidences, needs_review, status, error, bundle, then
+    review (fields a person should check, e.g. "t_stage;her2"; see `pathx review`),
+    t_detail/n_detail/m_detail (category as written: ypT1c, pN1mi(sn), cM0(i+)), ihc_her2,
+    ish_her2, er_percent, pr_percent, anatomic_stage and prognostic_stage (AJCC 8th ed.;
+    empty when an input is missing). README "Output" has the full contract.
     """
     if quiet:  # cron mails whatever reaches stderr: dependencies' FutureWarnings must not
         import warnings
