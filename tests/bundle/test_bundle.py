@@ -120,6 +120,7 @@ def _flip(src, dst, offset_from_end: int | None = None, find: bytes | None = Non
     return dst
 
 
+@pytest.mark.slow
 def test_flipped_byte_fails_verify_and_refuses_to_load(trained, tmp_path):
     in_tensor = _flip(trained["bundle"], tmp_path / "t.safetensors", offset_from_end=3)
     with pytest.raises(BundleError, match="content hash mismatch"):

@@ -84,6 +84,7 @@ _WRAP = ("import sys, atexit; atexit.register(lambda: sys.stderr.write('TORCH=%s
          "from pathx.cli import main; main()")
 
 
+@pytest.mark.slow
 def test_lock_and_no_change_rerun_come_before_the_model(tmp_path):
     """A second run that finds the lock held, and a rerun with nothing new, never load the model."""
     import os

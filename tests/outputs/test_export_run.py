@@ -34,6 +34,7 @@ def runs(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_both_exports_hold_the_rows_of_the_jsonl_run(runs):
     def key(r):
         return (r["file"], r["specimen"] or "")

@@ -65,6 +65,7 @@ def _group(col: str, detail: str) -> str:
     return f"{letter}1mi" if cat == "1mi" and letter == "N" else f"{letter}{cat[0]}"
 
 
+@pytest.mark.slow
 def test_details_agree_with_grouped_values_over_a_generated_corpus(engine, tmp_path):
     corpus.generate(tmp_path, 60, seed=31, formats=("txt",))
     examples = read_labeled(tmp_path / "gold.jsonl")

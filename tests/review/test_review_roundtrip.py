@@ -73,6 +73,7 @@ def loop(tmp_path_factory) -> dict:
                 imported=imported, corrections=corrections)
 
 
+@pytest.mark.slow
 def test_review_writes_page_and_sheet_beside_the_output_and_one_summary_line(loop):
     assert loop["page"].is_file() and loop["sheet"].is_file()
     assert loop["lines"], "the run flagged no field: the loop has nothing to review"
@@ -108,6 +109,7 @@ def test_import_turns_the_filled_sheet_into_labels_fit_reads_without_warnings(lo
     assert "0 invalid" in loop["imported"].stdout and f"wrote {len(examples)} example(s)" in loop["imported"].stdout
 
 
+@pytest.mark.slow
 def test_a_filled_sheet_and_an_existing_import_are_kept_without_force(loop, tmp_path):
     before = loop["sheet"].read_bytes()
     proc = pathx("review", loop["out"], check=False)

@@ -109,6 +109,7 @@ def test_plots_of_an_engine_with_probabilities_include_reliability(tmp_path):
     assert notes == []
 
 
+@pytest.mark.slow
 def test_eval_rules_plots_on_a_tiny_corpus(tmp_path):
     demo = tmp_path / "demo"
 
