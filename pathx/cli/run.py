@@ -107,6 +107,9 @@ def _engine(engine: str, bundle, base, device, ocr: str, quiet: bool):
     predictor = make_predictor(engine, bundle=bundle, base=base, device=device, lazy=True)
     if engine == "auto" and not hasattr(predictor, "ingest_options") and not quiet and default_marker() is None:
         click.echo("pathx run: bundles/DEFAULT is absent; using the rule engine", err=True)
+    problem = getattr(predictor, "policy_problem", None)
+    if problem:  # every field is flagged for review: say why once (a changed or custom rules folder)
+        click.echo(f"pathx run: {problem}", err=True)
     # A bundle slices reports the way it was trained; rule engines use the defaults.
     options = predictor.ingest_options(ocr=ocr) if hasattr(predictor, "ingest_options") else rule_options
     return predictor, options
