@@ -19,7 +19,8 @@ How a report is cut
   else from a "Laterality: Left" field inside it. Lymph-node specimens thus go with the
   tumour of the same side.
 - Shared blocks (the preamble with the clinical history, FINAL DIAGNOSIS headings, comments,
-  addenda) go to every unit, except that a shared block after the first specimen that
+  addenda) go to every unit (a comment that speaks of each side in turn, "Left breast: ... Right
+  breast: ...", shows each unit only its own side's statements; the other's are blanked), except that a shared block after the first specimen that
   mentions exactly one side (by side word or specimen letter, e.g. "ADDENDUM (Part C)")
   goes to that side only.
 
@@ -68,6 +69,7 @@ class SegmentRules:
     inline_field: re.Pattern
     lettered_line: re.Pattern
     synoptic_continuation: re.Pattern
+    inline_side: re.Pattern
     reflow: "ReflowRules"
 
 
@@ -75,6 +77,9 @@ class SegmentRules:
 class ReflowRules:
     min_line_chars: int
     min_joins: int
+    wrap_min_lines: int
+    wrap_min_chars: int
+    wrap_continuation: re.Pattern
     enumerator: re.Pattern
     abbreviation: re.Pattern
     value: re.Pattern
@@ -120,7 +125,8 @@ def _parse(path: Path) -> SegmentRules:
     return SegmentRules(
         version, one("left"), one("right"), many("specimen_headers"), many("synoptic_headers"),
         many("shared_headers"), one("laterality_field"), one("part_reference"), one("inline_field"),
-        one("lettered_line"), one("synoptic_continuation"), reflow,
+        one("lettered_line"), one("synoptic_continuation"),
+        one("inline_side"), reflow,
     )
 
 
@@ -129,7 +135,7 @@ def load_rules(path: str | Path | None = None) -> SegmentRules:
     return load_compiled(Path(path) if path is not None else paths.rules_dir() / RULE_FILE, _parse)
 
 
-_JOIN = re.compile(r"\. (?=\S)")
+_JOIN = re.compile(r"\. +(?=\S)")  # several spaces too: an unwrapped line keeps its indentation
 
 
 def reflow(text: str, rules: SegmentRules | None = None) -> str:
@@ -145,12 +151,34 @@ def reflow(text: str, rules: SegmentRules | None = None) -> str:
     rules = (rules or load_rules()).reflow
     if "\n" not in text and len(text) < rules.min_line_chars:
         return text
+    text = _unwrap(text, rules)
     out = []
     for line in text.split("\n"):
         if len(line) >= rules.min_line_chars and line.count(". ") >= rules.min_joins:
             line = _reflow_line(line, rules)
         out.append(line)
     return "\n".join(out)
+
+
+def _unwrap(text: str, rules: ReflowRules) -> str:
+    """Hard-wrapped flattened text back to one line per run (see rules/segment.toml [reflow]); same length."""
+    lines = text.split("\n")
+    chars = list(text)
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    i = 0
+    while i < len(lines):
+        j = i  # the run: lines[i..j] where each next line continues the one before
+        while (j + 1 < len(lines) and len(lines[j]) >= rules.wrap_min_chars
+               and rules.wrap_continuation.match(lines[j + 1])):
+            j += 1
+        if j - i + 1 >= rules.wrap_min_lines and sum(lines[k].count(". ") for k in range(i, j + 1)) >= rules.min_joins:
+            for k in range(i, j):
+                chars[starts[k] + len(lines[k])] = " "  # the line break after line k
+        i = j + 1
+    return "".join(chars)
 
 
 def _reflow_line(line: str, rules: ReflowRules) -> str:
@@ -215,8 +243,9 @@ def _blocks(lines: list[str], rules: SegmentRules) -> list[_Block]:
     blocks = [_Block(0, "pre")]
     for i, line in enumerate(lines):
         found = _classify(line, rules)
-        if found and found[0] == "shared" and blocks[-1].kind == "specimen" and rules.inline_field.search(line):
-            continue  # "Comments: ..." inside a specimen's template belongs to it
+        if (found and found[0] == "shared" and blocks[-1].kind == "specimen" and rules.inline_field.search(line)
+                and not rules.inline_side.search(line)):
+            continue  # "Comments: ..." inside a specimen's template belongs to it (unless it names a side)
         if found:
             blocks.append(_Block(i, found[0], found[1]))
     for b, nxt in zip(blocks, blocks[1:] + [None]):
@@ -303,9 +332,24 @@ def segment(text: str, rules: SegmentRules | None = None) -> list[Segment]:
             keep = heading.end() if heading else 0
         return text[:keep] + re.sub(r"[^\n]", " ", text[keep:])
 
+    def shared_for(b: _Block, side: str) -> str:
+        """A shared block as `side` sees it: the other side's inline statements blanked."""
+        text = block_text(b)
+        marks = [(m.start(), _side_of(m.group("side"), rules)) for m in rules.inline_side.finditer(text)]
+        if len({s for _, s in marks}) < 2:
+            return text
+        chars = list(text)
+        for (start, s), nxt in zip(marks, [*marks[1:], (len(text), None)]):
+            if s is not None and s != side:
+                for i in range(start, nxt[0]):
+                    if chars[i] != "\n":
+                        chars[i] = " "
+        return "".join(chars)
+
     # Bilateral: each unit is the shared blocks plus its own side's, in report order.
     return [
-        Segment(side, "\n".join(block_text(b) for b in blocks if b.side in (None, side)),
+        Segment(side, "\n".join(shared_for(b, side) if b.side is None else block_text(b)
+                                for b in blocks if b.side in (None, side)),
                 "\n".join(own_text(b) for b in blocks if b.side in (None, side)))
         for side in order
     ]

@@ -245,12 +245,13 @@ def _nottingham(total: int, mention: Mention, tables: dict) -> bool:
 
 @register
 class GradeScore(Kind):
-    """A Nottingham total score (v) -> grade through [thresholds.nottingham]."""
+    """A Nottingham total score (v, in digits or words) -> grade through [thresholds.nottingham]."""
 
     name, needs_v, tables = "grade_score", True, ("thresholds",)
 
     def interpret(self, rule, m, mention, tables, negated):
-        return _nottingham(int(group(m, "v")[0]), mention, tables)
+        score = number(group(m, "v")[0])  # digits or a word ("four")
+        return score is not None and _nottingham(int(score), mention, tables)
 
 
 @register

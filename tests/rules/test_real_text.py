@@ -308,3 +308,48 @@ def test_a_node_count_of_three_is_not_a_grade(engine):
 def test_shorthand_fish_sign_settles_an_equivocal_her2(engine):
     assert read(engine, "ER+ (40%), PR+ (5%), HER2 2+ (equiv), FISH - (r 1.4, cn 3.6)")["her2"] == "Negative"
     assert read(engine, "HER2 2+; FISH + (ratio 2.9)")["her2"] == "Positive"
+
+
+# ---------------------------------------------------------------- North-American diagnosis-first wording
+def test_m_alone_as_a_sentence_after_the_staging_statement(engine):
+    assert read(engine, "The findings correspond to pT2 pN1a (AJCC 8th edition). M0. The tumor is ER positive.")["m_stage"] == "M0"
+    assert read(engine, "Pathologic stage: pT3 pN2a. M1 (liver, biopsy proven). Receptors to follow.")["m_stage"] == "M1"
+    assert read(engine, "Invasive grade: 2 (T3 P2 M1)")["m_stage"] is None  # a grade notation, not M
+
+
+def test_nottingham_score_in_words(engine):
+    assert read(engine, "The combined Nottingham score is four (tubules 1, nuclei 1, mitoses 2).")["grade"] == "G1"
+    assert read(engine, "INVASIVE DUCTAL CARCINOMA, NOTTINGHAM COMBINED SCORE\n   EIGHT OF NINE, 22 MM")["grade"] == "G3"
+
+
+def test_a_receptor_result_on_the_wrapped_next_line(engine):
+    text = "ADDENDUM: block A4: Estrogen receptor (ER, clone SP1):\n  POSITIVE. Percentage of nuclei: 70 percent."
+    assert read(engine, text)["er"] == "Positive"
+
+
+def test_hard_wrapped_flattened_text_is_unwrapped_then_reflowed():
+    text = ("City Hospital Laboratory. SURGICAL PATHOLOGY. Patient: [NAME]    MR#: [MRN]. Date: [DATE].\n"
+            + "\n".join("  " + s for s in [
+                "DIAGNOSIS: A. Breast, left, lumpectomy: - Infiltrating ductal carcinoma,",
+                "measuring 18 mm in greatest dimension. - Margins negative. B. Lymph nodes,",
+                "left sentinel, biopsy: - No metastatic carcinoma in two lymph nodes (0/2).",
+                "COMMENT: Pathologic stage: pT1c pN0(sn). The tumor is estrogen receptor",
+                "positive (90%), progesterone receptor positive (60%) and HER2 negative (1+).",
+                "Clinical information: 61-year-old woman with a left breast mass. Signed out.",
+            ]))
+    out = reflow(text)
+    assert len(out) == len(text)
+    lines = [line.strip() for line in out.split("\n")]
+    assert any(line.startswith("COMMENT: Pathologic stage") for line in lines)
+    assert any(line.startswith("B. Lymph nodes") for line in lines)
+
+
+def test_each_side_keeps_its_own_inline_statements_in_a_shared_comment():
+    text = """DIAGNOSIS:
+A. Breast, left, lumpectomy: infiltrating ductal carcinoma, 12 mm.
+B. Breast, right, mastectomy: infiltrating lobular carcinoma, 35 mm.
+COMMENT: Left breast: Pathologic stage: pT1c pN0. Right breast: Pathologic stage: pT2 pN1a.
+"""
+    units = {s.specimen: s.text for s in segment(text)}
+    assert "pT1c" in units["left"] and "pT2 pN1a" not in units["left"]
+    assert "pT2 pN1a" in units["right"] and "pT1c" not in units["right"]
