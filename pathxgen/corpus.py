@@ -47,7 +47,8 @@ Phenomena and confusers (listed per unit in gold "phenomena"):
 Fresh styles (fresh.FRESH_STYLES; opt-in only, never in the default mix, so default output is unchanged):
     fresh_a             UK/RCPath dataset wording (styles_fresh_a.py), held-out "development" family
     fresh_b             North-American diagnosis-first narrative with addenda (styles_fresh_b.py), "sealed" family
-    Both add core needle biopsies (T, N, M null) and lettered bilateral cases; see fresh.py.
+    fresh_c             Australian/Canadian synoptic hybrid, SUMMARY OF FINDINGS (styles_fresh_c.py), "sealed" family
+    All add core needle biopsies (T, N, M null) and lettered bilateral cases; see fresh.py.
 
 Formats: "txt", "pdf" (text layer, pathxgen.pdfwrite) and "scanned" (image-only PDF at 150 dpi with specks
 and a slight skew, the OCR path); default weights 45/45/10. PHI (names, MRN, DOB, dates, accession

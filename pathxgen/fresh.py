@@ -1,6 +1,6 @@
 """Fresh report styles: held-out wording for the synthetic corpus, written apart from the rule engine.
 
-Two opt-in style families, NOT in the default mix (`corpus.STYLES` and its weights are unchanged, so the demo
+Three opt-in style families, NOT in the default mix (`corpus.STYLES` and its weights are unchanged, so the demo
 corpus and every default-style output stay byte-identical); select them by name:
 
     corpus.generate(outdir, 300, styles=("fresh_b",))      # or python bench/rules.py --styles fresh_b
@@ -11,6 +11,11 @@ corpus and every default-style output stay byte-identical); select them by name:
     fresh_b   "sealed held-out": North-American diagnosis-first narrative/synoptic hybrid (styles_fresh_b.py):
               lettered parts, COMMENT paragraphs, receptors in addenda with percentages and intensities,
               HER2 IHC then FISH in a later addendum, numbers in words, a third of reports flattened to one line
+    fresh_c   "sealed held-out": Australian/Canadian structured-synoptic hybrid (styles_fresh_c.py): parts by
+              number or letter, macroscopic/microscopic paragraphs, a numbered SUMMARY OF FINDINGS or semicolon
+              synoptic block per side, "Nottingham score 3+3+2=8, grade 3", "ER: Allred 7 (PS 4, IS 3)
+              positive", "HER2 IHC equivocal (2+); SISH ratio 2.3, amplified", "Sentinel nodes 0/3;
+              non-sentinel 2/11 (total 2/14)", "pT1c; pN0(sn); M not applicable", ANCILLARY STUDIES amendments
 
 Their wording was written from pathology practice and the dev-set label rules only: nobody tuned the rule
 engine on it. Keep it that way: do not edit these sentences to make the engine score better.
@@ -163,15 +168,16 @@ def sample_case(rng: random.Random, p_bilateral: float, p_core: float) -> list[T
 
 # ====================================================================== registry
 def _registry() -> dict:
-    from pathxgen import styles_fresh_a, styles_fresh_b
+    from pathxgen import styles_fresh_a, styles_fresh_b, styles_fresh_c
 
     return {
         "fresh_a": (styles_fresh_a.render, 0.15, 0.12),
         "fresh_b": (styles_fresh_b.render, 0.15, 0.12),
+        "fresh_c": (styles_fresh_c.render, 0.15, 0.12),
     }
 
 
-FRESH_STYLES: tuple[str, ...] = ("fresh_a", "fresh_b")
+FRESH_STYLES: tuple[str, ...] = ("fresh_a", "fresh_b", "fresh_c")
 
 
 def tumours(rng: random.Random, style: str) -> list[Tumour]:
