@@ -353,3 +353,32 @@ COMMENT: Left breast: Pathologic stage: pT1c pN0. Right breast: Pathologic stage
     units = {s.specimen: s.text for s in segment(text)}
     assert "pT1c" in units["left"] and "pT2 pN1a" not in units["left"]
     assert "pT2 pN1a" in units["right"] and "pT1c" not in units["right"]
+
+
+# ---------------------------------------------------------------- summary-of-findings wording
+def test_a_nottingham_sum_is_not_read_as_its_first_score(engine):
+    assert read(engine, "Invasive carcinoma; Nottingham score 3+2+3=8, grade 3.")["grade"] == "G3"
+
+
+def test_m_after_n_separated_by_a_semicolon(engine):
+    assert read(engine, "Staging: pT2; pN1a; M0 (clinical) (UICC TNM 8)")["m_stage"] == "M0"
+
+
+def test_a_resection_still_to_come_is_no_resection(engine):
+    text = ("Specimen: ultrasound-guided core biopsy (4 cores).\nMICROSCOPY\nInvasive ductal carcinoma in 4 cores, "
+            "up to 11 mm in a single core.\nComment: Size and stage to be assessed on resection.")
+    assert read(engine, text)["t_stage"] is None
+
+
+def test_summary_of_findings_blocks_per_side():
+    text = """SPECIMENS
+1. Left breast, wide local excision
+2. Right breast, mastectomy
+Summary of findings (left breast)
+HER2: score 0 - negative.
+SUMMARY OF FINDINGS (right breast)
+HER2: score 3+ - positive.
+"""
+    units = {s.specimen: s.text for s in segment(text)}
+    assert "score 0" in units["left"] and "score 0" not in units["right"]
+    assert "score 3+" in units["right"] and "score 3+" not in units["left"]
