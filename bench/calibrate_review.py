@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     engine, cues = RuleEngine.load(), Cues()
     name = f"rules-{engine.version}"
     cal = [r for p in args.calibrate for r in records_for(p, engine, cues)]
-    desc = "; ".join(str(p) for p in args.calibrate)
+    desc = "; ".join(f"{p.parent.name}/{p.name}" for p in args.calibrate)  # no machine paths in a shipped file
     policy = ReviewPolicy.fit([r[1:] for r in cal], name, target=args.target, min_n=args.min_n, calibration=desc)
     if args.show_cells:
         for task in schema.TASKS:
