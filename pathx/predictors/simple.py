@@ -31,6 +31,8 @@ class RulesPredictor:
         else:
             self.policy_problem = None
         self.policy = policy
+        # The ledger key: a recalibrated (or removed) policy changes the review flags, so files are redone.
+        self.version = f"{self.name}+review-{policy.digest if policy is not None else 'none'}"
 
     def predict(self, units) -> list[dict[str, FieldPrediction]]:
         from pathx.outputs.rows import evidence_detail

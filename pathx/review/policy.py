@@ -70,6 +70,14 @@ class ReviewPolicy:
         counts = {t: {c: [n[t][c], ok[t][c]] for c in sorted(n[t])} for t in schema.TASKS}
         return cls(engine=engine, target=target, min_n=min_n, counts=counts, calibration=calibration)
 
+    @property
+    def digest(self) -> str:
+        """Short content hash: part of the rule predictor's ledger version, so a recalibrated policy
+        re-flags files already processed."""
+        import hashlib
+
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode("utf-8")).hexdigest()[:12]
+
     def to_dict(self) -> dict:
         return {"format": "pathx-review-policy/1", "engine": self.engine, "target": self.target,
                 "min_n": self.min_n, "calibration": self.calibration, "counts": self.counts}

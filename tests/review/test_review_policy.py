@@ -65,3 +65,14 @@ def test_rules_without_a_policy_flag_every_field_and_say_why(tmp_path):
     [row] = RulesPredictor(RuleEngine.load()).predict(units_from_text(TEXT, "r.txt", RuleEngine.load(), IngestOptions()))
     assert row["t_stage"].label == "T1" and not row["t_stage"].needs_review
     assert row["t_stage"].detail["quote"] == "pT1c" and row["t_stage"].detail["engine"] == "rules"
+
+
+def test_the_policy_is_part_of_the_rule_predictors_ledger_version(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(paths.rules_dir(), rules)
+    shipped = RulesPredictor(RuleEngine.load())
+    assert shipped.name == f"rules-{shipped.engine.version}"  # the bundle column is unchanged
+    assert shipped.version == f"{shipped.name}+review-{shipped.policy.digest}"
+    (rules / POLICY_FILE).unlink()
+    bare = RulesPredictor(RuleEngine.load(rules))
+    assert bare.name == shipped.name and bare.version != shipped.version
