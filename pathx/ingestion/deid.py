@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pathx import paths
 from pathx.errors import RuleFileError
-from pathx.rules.loader import build_refs, compile_pattern, load_compiled, read_toml
+from pathx.rules.loader import build_refs, compile_pattern, load_compiled, read_versioned
 from pathx.rules.precheck import PreChecked, ascii_lowered, may_match
 
 RULE_FILE = "deid.toml"
@@ -72,10 +72,7 @@ def placeholder(kind: str) -> str:
 
 
 def _parse(path: Path) -> DeidRules:
-    data = read_toml(path)
-    version = data.get("version")
-    if not isinstance(version, str) or not version:
-        raise RuleFileError(f"{path}: missing string 'version'")
+    data, version = read_versioned(path)
     refs = build_refs(data, path)
     raw_rules = data.get("rule")
     if not isinstance(raw_rules, list) or not raw_rules:

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from pathx import fields, paths
 from pathx.errors import RuleFileError
-from pathx.rules.loader import build_refs, compile_pattern, load_compiled, read_toml
+from pathx.rules.loader import build_refs, compile_pattern, load_compiled, read_versioned
 
 RULE_FILE = "anchors.toml"
 MODES = ("window", "full", "random")
@@ -67,10 +67,7 @@ class AnchorRules:
 
 
 def _parse(path: Path) -> AnchorRules:
-    data = read_toml(path)
-    version = data.get("version")
-    if not isinstance(version, str) or not version:
-        raise RuleFileError(f"{path}: missing string 'version'")
+    data, version = read_versioned(path)
     if not isinstance(data.get("max_lines"), int) or data["max_lines"] < 1:
         raise RuleFileError(f"{path}: 'max_lines' must be a positive integer")
     gap = data.get("gap_marker", "...")

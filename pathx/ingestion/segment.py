@@ -41,7 +41,7 @@ from pathlib import Path
 
 from pathx import paths
 from pathx.errors import RuleFileError
-from pathx.rules.loader import load_compiled, build_refs, compile_pattern, read_toml
+from pathx.rules.loader import load_compiled, build_refs, compile_pattern, read_versioned
 
 RULE_FILE = "segment.toml"
 LEFT, RIGHT = "left", "right"
@@ -92,10 +92,7 @@ class ReflowRules:
 
 
 def _parse(path: Path) -> SegmentRules:
-    data = read_toml(path)
-    version = data.get("version")
-    if not isinstance(version, str) or not version:
-        raise RuleFileError(f"{path}: missing string 'version'")
+    data, version = read_versioned(path)
     refs = build_refs(data, path)
     pats = data.get("patterns")
     if not isinstance(pats, dict):

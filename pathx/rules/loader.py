@@ -50,6 +50,14 @@ def read_toml(path: Path) -> dict:
         raise RuleFileError(f"{path}: not valid TOML ({err})") from None
 
 
+def read_versioned(path: Path) -> tuple[dict, str]:
+    """A rule file and its `version` string (every rule file has one); RuleFileError naming the file."""
+    data = read_toml(path)
+    version = data.get("version")
+    if not isinstance(version, str) or not version:
+        raise RuleFileError(f"{path}: missing string 'version'")
+    return data, version
+
 # Letters OCR commonly misreads, and what it reads them as ("Narne", "Potient", "Namc").
 _OCR_CONFUSIONS = {"m": "(?:m|rn)", "a": "[ao]", "e": "[ec]", "i": "[il1]", "l": "[li1]", "o": "[o0]", "s": "[s5]"}
 

@@ -5,9 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pathx.ingestion.pipeline import FileResult, IngestOptions
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `pathx --help` and the CLI's error table must not import ingestion
+    from pathx.ingestion.pipeline import FileResult, IngestOptions
     from pathx.outputs.writer import OutputWriter
     from pathx.run.audit import AuditLog
     from pathx.run.ledger import Ledger
