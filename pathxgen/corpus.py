@@ -48,6 +48,8 @@ Fresh styles (fresh.FRESH_STYLES; opt-in only, never in the default mix, so defa
     fresh_a             UK/RCPath dataset wording (styles_fresh_a.py), held-out "development" family
     fresh_b             North-American diagnosis-first narrative with addenda (styles_fresh_b.py), "sealed" family
     fresh_c             Australian/Canadian synoptic hybrid, SUMMARY OF FINDINGS (styles_fresh_c.py), "sealed" family
+    fresh_d             abroad-and-dictation mix: Spanish/German-in-translation, Indian, CAP Q&A with dotted leaders,
+                        dictated run-on text, flattened key=value (styles_fresh_d.py), sealed family, measured once
     All add core needle biopsies (T, N, M null) and lettered bilateral cases; see fresh.py.
 
 Formats: "txt", "pdf" (text layer, pathxgen.pdfwrite) and "scanned" (image-only PDF at 150 dpi with specks

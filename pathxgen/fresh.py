@@ -1,6 +1,6 @@
 """Fresh report styles: held-out wording for the synthetic corpus, written apart from the rule engine.
 
-Three opt-in style families, NOT in the default mix (`corpus.STYLES` and its weights are unchanged, so the demo
+Four opt-in style families, NOT in the default mix (`corpus.STYLES` and its weights are unchanged, so the demo
 corpus and every default-style output stay byte-identical); select them by name:
 
     corpus.generate(outdir, 300, styles=("fresh_b",))      # or python bench/rules.py --styles fresh_b
@@ -16,6 +16,12 @@ corpus and every default-style output stay byte-identical); select them by name:
               synoptic block per side, "Nottingham score 3+3+2=8, grade 3", "ER: Allred 7 (PS 4, IS 3)
               positive", "HER2 IHC equivocal (2+); SISH ratio 2.3, amplified", "Sentinel nodes 0/3;
               non-sentinel 2/11 (total 2/14)", "pT1c; pN0(sn); M not applicable", ANCILLARY STUDIES amendments
+    fresh_d   "sealed held-out, measured once": six house styles per report (styles_fresh_d.py): Spanish- and
+              German-in-translation ("Tumour classification (UICC 8th ed.): pT1c pN0(0/2 sn) L0 V0 Pn0 R0 G2",
+              "IRS 12/12", "pM1 (HEP)"), Indian tertiary centre ("Modified Bloom Richardson grade II", "Her-2/neu"),
+              CAP-like question/answer lines with dotted leaders, voice-dictated run-on narrative with numbers
+              in words, and key=value exports flattened to one line; receptors as Allred / H-score / IRS /
+              percentages only, HER2 by score and ISH ratio words ("no amplification")
 
 Their wording was written from pathology practice and the dev-set label rules only: nobody tuned the rule
 engine on it. Keep it that way: do not edit these sentences to make the engine score better.
@@ -168,16 +174,17 @@ def sample_case(rng: random.Random, p_bilateral: float, p_core: float) -> list[T
 
 # ====================================================================== registry
 def _registry() -> dict:
-    from pathxgen import styles_fresh_a, styles_fresh_b, styles_fresh_c
+    from pathxgen import styles_fresh_a, styles_fresh_b, styles_fresh_c, styles_fresh_d
 
     return {
         "fresh_a": (styles_fresh_a.render, 0.15, 0.12),
         "fresh_b": (styles_fresh_b.render, 0.15, 0.12),
         "fresh_c": (styles_fresh_c.render, 0.15, 0.12),
+        "fresh_d": (styles_fresh_d.render, 0.15, 0.12),
     }
 
 
-FRESH_STYLES: tuple[str, ...] = ("fresh_a", "fresh_b", "fresh_c")
+FRESH_STYLES: tuple[str, ...] = ("fresh_a", "fresh_b", "fresh_c", "fresh_d")
 
 
 def tumours(rng: random.Random, style: str) -> list[Tumour]:

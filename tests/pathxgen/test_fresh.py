@@ -39,7 +39,7 @@ def units(request) -> tuple[str, list[tuple[Tumour, str, int]]]:
 
 
 def test_fresh_styles_are_opt_in_and_leave_the_default_mix_alone():
-    assert set(fresh.FRESH_STYLES) == {"fresh_a", "fresh_b", "fresh_c"}
+    assert set(fresh.FRESH_STYLES) == {"fresh_a", "fresh_b", "fresh_c", "fresh_d"}
     assert not set(fresh.FRESH_STYLES) & set(corpus.STYLES)  # never drawn by default: demo output unchanged
     assert corpus.STYLES == tuple(corpus.STYLE_WEIGHTS)
     assert corpus.ALL_STYLES == corpus.STYLES + fresh.FRESH_STYLES
