@@ -40,6 +40,11 @@ class Field:
     mention    regex (case-insensitive): the report mentions the field (bootstrap coverage loop)
     answer     how a generated answer is parsed: "tnm" (prefixes/suffixes allowed), "grade"
                (G2, grade 2, grade II) or "word" (the label as a word)
+    cues       the cue lexicon (case-insensitive regexes): every name, synonym, abbreviation and
+               table heading under which a site writes the field, broader than the rules' value
+               patterns; the learned reader's evidence input is the sentences holding a cue
+               (pathx/ingestion/evidence.py). Written from the reporting standards (AJCC, CAP,
+               RCPath, ASCO/CAP), never fitted to a report set.
     """
 
     name: str
@@ -52,6 +57,12 @@ class Field:
     naive: str
     mention: str
     answer: str
+    cues: tuple[str, ...] = ()
+
+    @property
+    def cue_pattern(self) -> str:
+        """One case-insensitive regex of the field's cue lexicon (`mention` when it has none)."""
+        return "|".join(f"(?:{c})" for c in self.cues) if self.cues else self.mention
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -64,25 +75,47 @@ _STATUS = ("Positive", "Negative", "Equivocal")
 FIELDS: tuple[Field, ...] = (
     Field("t_stage", "T Stage", "T", ("Tis", "T0", "T1", "T2", "T3", "T4"), "T_hint",
           "fields/tnm.toml", "t_stage", "code:t",
-          r"\b[yrpc]{0,2}T[0-4Xxis]|primary tumou?r|tumou?r size", "tnm"),
+          r"\b[yrpc]{0,2}T[0-4Xxis]|primary tumou?r|tumou?r size", "tnm",
+          cues=(r"\b[yrpc]{0,3}T(?:[0-4Xx]|is)\w{0,3}\b", r"primary tumou?r", r"tumou?r (?:size|extent)", r"\bsize\b",
+           r"(?:greatest|largest|maximum|max\.?) (?:dimension|diameter|extent|size)", r"\bmeasur", r"\b\d+(?:[.,]\d+)? ?(?:cm|mm)\b",
+           r"invasive (?:ductal |lobular |mammary )?carcinoma", r"in[ -]situ|\bDCIS\b|\bLCIS\b", r"residual",
+           r"micro-?invasi", r"skin|chest wall|ulcerat|satellite|inflammatory|peau", r"\bstag(?:e|ing)\b|\bTNM\b",
+           r"\bpathologic(?:al)? (?:stage|classification)")),
     Field("n_stage", "N Stage", "N", ("N0", "N1mi", "N1", "N2", "N3"), "N_hint",
           "fields/tnm.toml", "n_stage", "code:n",
-          r"\b[yp]{0,2}N[0-3Xx]|lymph node", "tnm"),
+          r"\b[yp]{0,2}N[0-3Xx]|lymph node", "tnm",
+          cues=(r"\b[yp]{0,2}N[0-3Xx]\w{0,3}\b", r"lymph ?nodes?|\bnodes?\b|\bnodal\b|\bLNs?\b", r"sentinel|axilla|axillary",
+           r"metasta", r"micro-?metasta|isolated tumou?r cells|\bITCs?\b", r"extra-?nodal|extracapsular|\bENE\b",
+           r"(?<![/\d.])\b(?:\d+|zero|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:/|of|out of)\s*\d+\b(?![/\d.])",
+           r"\bstag(?:e|ing)\b|\bTNM\b", r"regional")),
     Field("m_stage", "M Stage", "M", ("M0", "M1"), "M_hint",
           "fields/tnm.toml", "written", "code:m",
-          r"\b[cp]?M[01Xx]\b|distant metasta", "tnm"),
+          r"\b[cp]?M[01Xx]\b|distant metasta", "tnm",
+          cues=(r"\b[cpy]{0,2}M[01Xx]\w{0,3}\b", r"distant", r"metasta", r"\bstag(?:e|ing)\b|\bTNM\b",
+           r"not (?:applicable|assessed|assessable)|cannot be assessed", r"bone|liver|lung|brain|pleura")),
     Field("grade", "Histologic Grade", "Grade", ("G1", "G2", "G3"), "Grade_hint",
           "fields/grade.toml", "histologic_grade", "code:grade",
-          r"grade|nottingham|differentiated", "grade"),
+          r"grade|nottingham|differentiated", "grade",
+          cues=(r"grade|\bgrading\b", r"nottingham|bloom|richardson|\bSBR\b|\bBR\b|elston|ellis|scarff",
+           r"differentiat", r"tubul|gland(?:ular)? formation|acinar", r"pleomorph|nuclear (?:score|atypia)",
+           r"mito(?:tic|ses|sis)|\bMAI\b", r"\bscore\b|\bpoints?\b", r"\bG[1-3X]\b")),
     Field("er", "ER Status", "ER", _STATUS, "ER_hint",
           "fields/receptors.toml", "best", "marker",
-          r"\bER\b|estrogen|oestrogen", "word"),
+          r"\bER\b|estrogen|oestrogen", "word",
+          cues=(r"\bER\b|\bERs?[-+:]|\bER-?alpha|\bERa\b", r"estrogen|oestrogen", r"hormone receptors?|\bHR\b",
+         r"allred|h-?score|quick ?score|\bIRS\b", r"\bSP1\b|\b6F11\b|\b1D5\b", r"nuclear (?:staining|positivity|reactivity)",
+         r"receptor")),
     Field("pr", "PR Status", "PR", _STATUS, "PR_hint",
           "fields/receptors.toml", "best", "marker",
-          r"\bPR\b|\bPgR\b|progesterone", "word"),
+          r"\bPR\b|\bPgR\b|progesterone", "word",
+          cues=(r"\bPR\b|\bPRs?[-+:]|\bPgR\b|\bPGR\b|\bPRA?\b", r"progesteron", r"hormone receptors?|\bHR\b",
+         r"allred|h-?score|quick ?score|\bIRS\b", r"\b1E2\b|\bPgR ?636\b", r"nuclear (?:staining|positivity|reactivity)",
+         r"receptor")),
     Field("her2", "HER2 Status", "HER2", _STATUS, "HER2_hint",
           "fields/receptors.toml", "her2", "marker",
-          r"HER-?2|erbb2|neu\b", "word"),
+          r"HER-?2|erbb2|neu\b", "word",
+          cues=(r"her-?2|her ?2|\bneu\b|erbb-?2|c-?erb-?b-?2|\bCB11\b|4B5|herceptest", r"\b(?:FISH|ISH|CISH|SISH|DISH|BDISH)\b|in situ hybridi[sz]ation",
+           r"amplif", r"\bCEP-?17|chromosome 17|ratio", r"\b[0-3] ?\+|\b[0-3]\+|score [0-3]\b", r"membran")),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

@@ -15,25 +15,28 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pathx import schema
+from pathx import fields, schema
 from pathx.configcheck import Checker
 from pathx.ingestion.deid import deidentify
 from pathx.errors import EnvironmentFault, ReportError
 from pathx.ingestion.ocr import OCR_CHOICES
-from pathx.ingestion.prompt import MODES as SLICE_MODES
+from pathx.ingestion import evidence
+from pathx.ingestion.prompt import MODES
 from pathx.ingestion.prompt import Prompt, build_prompt, slice_report
 from pathx.ingestion.read import read_report
 from pathx.ingestion.reportcheck import not_a_report, several_reports
 from pathx.ingestion.segment import Segment, reflow, segment
 
 REPORT_SUFFIXES = (".pdf", ".txt")
+# "evidence": the learned reader's input, one prompt per field from its cue sentences (ingestion/evidence.py)
+SLICE_MODES = MODES + ("evidence",)
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass
 class IngestOptions:
     ocr: str = "auto"  # auto | tesseract | easyocr | off
-    slice_mode: str = "window"  # window | full | random
+    slice_mode: str = "window"  # window | full | random | evidence (one prompt per field)
     k: int = 5
     seed: int = 0
     max_pages: int = 200
@@ -43,6 +46,8 @@ class IngestOptions:
     tasks: tuple[str, ...] = schema.TASKS
     # Also write the rule engine's resolved label in each hint line (beyond the paper's raw evidence).
     hint_values: bool = False
+    # Evidence prompts: write the rule engine's hint line (False: `none`, the model reads alone).
+    evidence_hints: bool = True
 
     def __post_init__(self):
         check = Checker(self)
@@ -54,6 +59,7 @@ class IngestOptions:
         check.integer("max_report_chars", minimum=1)
         check.names("tasks", schema.TASKS)
         check.flag("hint_values")
+        check.flag("evidence_hints")
 
 
 @dataclass
@@ -74,6 +80,9 @@ class Unit:
     # registry's detail values, so neither runs the rules over the text again.
     mentions: list | None = None
     read_method: str | None = None  # FileResult.method of the file it came from (review: OCR-read text)
+    # slice mode "evidence": {task: one-field prompt from the field's cue sentences}; the model
+    # reads these instead of `prompt` (which then shows all fields' evidence, for `pathx extract`)
+    field_prompts: dict[str, Prompt] | None = None
 
     def findings_by(self, engine) -> dict:
         """Findings per task from `engine` (the one that made this unit's hints)."""
@@ -206,12 +215,22 @@ def _single_unit(text: str, file: str, engine, options: IngestOptions, report_te
     values = None
     if findings is not None and options.hint_values:
         values = {t: f.value if f else None for t, f in findings.items()}
-    sliced = slice_report(text, mode=options.slice_mode, k=options.k, seed=options.seed)
-    if options.slice_mode != "full" and len(sliced) > options.max_report_chars:
-        sliced = sliced[: options.max_report_chars] + " ..."
+    per_field = None
+    if options.slice_mode == "evidence":
+        if values is None and findings is not None:
+            values = {t: f.value if f else None for t, f in findings.items()}
+        per_field = evidence.field_prompts(text, options.tasks, hints, values, options.max_report_chars,
+                                           with_hints=options.evidence_hints and engine is not None)
+        sliced = "\n".join(f"[{fields.FIELD_NAMES[t]}] {evidence.field_evidence(text, t, options.max_report_chars)}"
+                           for t in options.tasks)
+    else:
+        sliced = slice_report(text, mode=options.slice_mode, k=options.k, seed=options.seed)
+        if options.slice_mode != "full" and len(sliced) > options.max_report_chars:
+            sliced = sliced[: options.max_report_chars] + " ..."
     return Unit(file=file, specimen=None, text=text, sliced=sliced,
                 prompt=build_prompt(sliced, hints, options.tasks, values), hints=hints,
-                report_text=text if report_text is None else report_text, findings=findings, mentions=mentions)
+                report_text=text if report_text is None else report_text, findings=findings, mentions=mentions,
+                field_prompts=per_field)
 
 
 def _unsafe_id(value) -> str | None:

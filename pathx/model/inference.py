@@ -59,16 +59,36 @@ class Inference:
 
     def predict(self, prompts: list[str]) -> list[dict[str, TaskPrediction]]:
         probs = self.predict_proba(prompts)
-        classes = self.model.model_config.classes
         out: list[dict[str, TaskPrediction]] = [{} for _ in range(len(prompts))]
         for t, p in probs.items():
-            conf, idx = p.max(dim=-1)
             for i in range(len(prompts)):
-                cls = classes[t][int(idx[i])]
-                out[i][t] = TaskPrediction(
-                    label=None if cls == schema.NOT_REPORTED else cls,
-                    cls=cls,
-                    confidence=float(conf[i]),
-                    probs={c: float(v) for c, v in zip(classes[t], p[i].tolist())},
-                )
+                out[i][t] = self._task_prediction(t, p[i])
         return out
+
+    def predict_fields(self, field_prompts: list[dict[str, str]]) -> list[dict[str, TaskPrediction]]:
+        """Per unit {task: one-field prompt} (evidence input) -> per unit {task: prediction}, each
+        task read by its own head from its own prompt, all prompts in one batched pass."""
+        probs = self.field_proba(field_prompts)
+        return [{t: self._task_prediction(t, p[i]) for t, p in probs.items()} for i in range(len(field_prompts))]
+
+    def field_proba(self, field_prompts: list[dict[str, str]]) -> dict[str, torch.Tensor]:
+        """{task: (n, C) probabilities}, row i from task's head on unit i's prompt for that task."""
+        flat = [(i, t, p) for i, prompts in enumerate(field_prompts) for t, p in prompts.items() if t in self.tasks]
+        probs = self.predict_proba([p for _, _, p in flat])
+        out = {t: torch.zeros(len(field_prompts), len(self.model.model_config.classes[t])) for t in self.tasks}
+        for row, (i, t, _) in enumerate(flat):
+            out[t][i] = probs[t][row]
+        return out
+
+    def unit_proba(self, units) -> dict[str, torch.Tensor]:
+        """{task: (n, C)} for ingestion units: their field prompts (evidence input) or their prompt."""
+        if units and all(getattr(u, "field_prompts", None) is not None for u in units):
+            return self.field_proba([u.field_prompts for u in units])
+        return self.predict_proba([u.prompt for u in units])
+
+    def _task_prediction(self, task: str, p: torch.Tensor) -> TaskPrediction:
+        classes = self.model.model_config.classes[task]
+        conf, idx = p.max(dim=-1)
+        cls = classes[int(idx)]
+        return TaskPrediction(label=None if cls == schema.NOT_REPORTED else cls, cls=cls, confidence=float(conf),
+                              probs={c: float(v) for c, v in zip(classes, p.tolist())})

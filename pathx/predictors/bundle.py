@@ -67,7 +67,10 @@ class BundlePredictor:
 
         if not units:
             return []
-        preds = self.inference.predict([u.prompt for u in units])
+        if all(u.field_prompts is not None for u in units):  # evidence input: one prompt per field
+            preds = self.inference.predict_fields([u.field_prompts for u in units])
+        else:
+            preds = self.inference.predict([u.prompt for u in units])
         out = []
         for unit, pred in zip(units, preds):
             findings = unit.findings_by(self.engine) if self.engine is not None else {}

@@ -22,7 +22,7 @@ def evaluate_labeled(model_path: Path, data_file: Path, base: str | None = None,
     examples = read_labeled(data_file)
     units, _ = units_for_examples(examples, predictor.engine, predictor.ingest_options())
     start = time.perf_counter()
-    probs = predictor.inference.predict_proba([unit.prompt for unit in units])
+    probs = predictor.inference.unit_proba(units)
     preds = predictions_from_probs(predictor, units, probs)
     classes = predictor.inference.model.model_config.classes
     result = {}
@@ -46,6 +46,8 @@ def predictions_from_probs(predictor, units, probs) -> list[dict]:
         return probs
 
     inference.predict_proba = cached
+    inference.field_proba = lambda field_prompts: probs if len(field_prompts) == len(units) \
+        else predictor.inference.field_proba(field_prompts)
     shim = copy.copy(predictor)
     shim.inference = inference
     return shim.predict(units)

@@ -23,6 +23,9 @@ def prompt_examples(examples: list[Example], engine, options: IngestOptions):
     from pathx.training.data import PromptExample
 
     units, warnings = units_for_examples(examples, engine, options)
+    if options.slice_mode == "evidence":  # one example per (unit, labelled field): its own prompt
+        return [PromptExample(f"{ex.id}#{t}", u.field_prompts[t], {t: ex.labels.get(t)})
+                for ex, u in zip(examples, units) for t in options.tasks if ex.labels.get(t) is not None], warnings
     return [PromptExample(ex.id, u.prompt, dict(ex.labels)) for ex, u in zip(examples, units)], warnings
 
 
@@ -66,7 +69,8 @@ def write_pipeline_info(out_dir: Path, options: IngestOptions, engine, data_file
                         thresholds: dict[str, float], warnings: list[str]) -> None:
     info = {
         "slicing": {"mode": options.slice_mode, "k": options.k, "seed": options.seed,
-                    "max_report_chars": options.max_report_chars, "hint_values": options.hint_values},
+                    "max_report_chars": options.max_report_chars, "hint_values": options.hint_values,
+                    **({"evidence_hints": options.evidence_hints} if options.slice_mode == "evidence" else {})},
         "tasks": list(options.tasks),
         "hints": engine is not None,
         "ruleset": {"version": engine.version, "digest": engine.digest, "files": engine.files()} if engine else None,
@@ -89,4 +93,5 @@ def options_from_info(info: dict) -> IngestOptions:
     s = info["slicing"]
     return IngestOptions(slice_mode=s["mode"], k=s["k"], seed=s["seed"],
                          max_report_chars=s.get("max_report_chars", IngestOptions.max_report_chars),
-                         tasks=tuple(info.get("tasks") or schema.TASKS), hint_values=bool(s.get("hint_values", False)))
+                         tasks=tuple(info.get("tasks") or schema.TASKS), hint_values=bool(s.get("hint_values", False)),
+                         evidence_hints=bool(s.get("evidence_hints", True)))
