@@ -67,13 +67,15 @@ from pathlib import Path
 import pathx
 from pathx.errors import EnvironmentFault
 from pathx.fsutil import remove_stale_temps
-from pathx.ingestion.pipeline import IngestOptions, discover
+from pathx.ingestion.pipeline import IngestOptions, LinkNote, discover
 from pathx.outputs.writer import OutputWriter, UnknownSuffix, writer_for
 from pathx.run.batches import BATCH_SECONDS, ENV_STOP_AFTER, process_files
-from pathx.run.discovery import drop_vanished_errors, prune_vanished, relative_key, unlisted_outcome, vanished_by_hash
+from pathx.run.discovery import (drop_vanished_errors, empty_input, prune_vanished, relative_key, report_links,
+                                 unlisted_outcome, vanished_by_hash)
 from pathx.run.faults import (EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LEDGER, EXIT_LOCKED, EXIT_OK,
                               EXIT_USAGE, LedgerDamaged, fatal, os_problem, print_direct, usage_error)
 from pathx.run.files import FILE_TIMEOUT, version_key
+from pathx.run.inputroot import InputRoot, RootCheck, check_root
 from pathx.run.ledger import ledger_path_for
 from pathx.run.lock import RunLock
 from pathx.run.materialise import materialise, rebuild_from_output
@@ -104,12 +106,16 @@ def run_folder(
     file_timeout: float = FILE_TIMEOUT,
     input_errors: list[tuple[str, str]] | None = None,
     prune: bool = False,
+    input_moved: bool = False,
+    input_identity: str | Path | None = None,
 ) -> RunSummary:
     """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc.
 
     `predictor` may load its model lazily (on its first predict): the lock, the output checks and
     the unchanged-file pass all happen before that. `input_errors` are (key, message) pairs for
     inputs that are not files (bad JSONL records, pipeline.reports_folder): each gets an error row.
+    `input_identity` is what INPUT is recorded as in the ledger (inputroot.py; default `input_dir`; the
+    CLI passes the .jsonl file it made `input_dir` from); `input_moved` accepts a new one.
     """
     t_start = time.monotonic()
     options = options or IngestOptions()
@@ -135,7 +141,7 @@ def run_folder(
         report = make_progress(progress, console)
         return _run_locked(input_dir, output, writer, predictor, options, reprocess, batch_size, batch_seconds,
                            flush_seconds, summary, ledger, audit, report, stop, audit_note, t_start, console,
-                           input_errors or [], prune)
+                           input_errors or [], prune, input_moved, input_identity)
     except (LedgerDamaged, EnvironmentFault, OSError, sqlite3.Error) as err:
         report.close()
         return _fault_summary(err, ledger_path, console, summary)
@@ -212,7 +218,7 @@ def _close_run(summary: RunSummary, audit, ledger, t_start: float) -> None:
 
 def _run_locked(input_dir, output, writer, predictor, options, reprocess, batch_size, batch_seconds, flush_seconds,
                 summary, ledger, audit, report, stop, audit_note, t_start, console, input_errors,
-                prune=False) -> RunSummary:
+                prune=False, input_moved=False, input_identity=None) -> RunSummary:
     """The run itself, under the lock, with the ledger and audit log open."""
     stop.install()
     remove_stale_temps(output)
@@ -227,16 +233,27 @@ def _run_locked(input_dir, output, writer, predictor, options, reprocess, batch_
         predictor_version=predictor.version, rules_version=_rules_version(predictor),
         host=socket.gethostname(), pid=os.getpid(), input=str(input_dir.resolve()),
         output=str(output.resolve()), ledger=str(summary.ledger), version_key=version,
-        options={**dataclasses.asdict(options), "reprocess": reprocess, "prune": prune, "batch_size": batch_size,
-                 "batch_seconds": batch_seconds, "format": writer.name},
+        options={**dataclasses.asdict(options), "reprocess": reprocess, "prune": prune, "input_moved": input_moved,
+                 "batch_size": batch_size, "batch_seconds": batch_seconds, "format": writer.name},
         audit_fallback=audit_note,
     )
+    # --prune against another folder than the one the ledger was built from: refused before anything is read.
+    current = InputRoot.of(input_identity or input_dir) if input_dir.is_dir() else None
+    rooted = check_root(ledger, current, prune, input_moved) if current else RootCheck(prune_allowed=False)
+    if rooted.refusal:
+        audit.write("end", exit_code=EXIT_USAGE, error=rooted.refusal, seconds=round(time.monotonic() - t_start, 3))
+        summary.environment_error = None
+        usage_error(rooted.refusal, console)
+        summary.exit_code, summary.message = EXIT_USAGE, rooted.refusal
+        return summary
+    summary.root_note = rooted.note
     ctx = RunContext(root, predictor, options, version, summary.run_id, ledger, audit, report,
                       summary, stop, output, writer, flush_seconds, time.monotonic())
     present: set[str] = set()
     try:
         unlisted: list[tuple[Path, OSError]] = []
-        paths = discover(input_dir, unlisted)
+        links: list[LinkNote] = []
+        paths = discover(input_dir, unlisted, links)
         # Inputs that are not report files still get a row each: a folder that cannot be listed
         # (its reports would be missing without a word) and a JSONL record that cannot be used.
         extra = [unlisted_outcome(folder, err, root) for folder, err in unlisted]
@@ -244,11 +261,17 @@ def _run_locked(input_dir, output, writer, predictor, options, reprocess, batch_
         summary.files_seen = len(paths) + len(extra)
         present = {relative_key(p, root) for p in paths} | {o.file for o in extra}
         hidden = tuple(o.file for o in extra if o.file.endswith("/"))  # unlisted folders ("./" = INPUT)
-        vanished = vanished_by_hash(ledger, present, hidden) if input_dir.is_dir() else {}
-        process_files(ctx, paths, reprocess, batch_size, batch_seconds, extra, vanished)
+        summary.environment_error = empty_input(input_dir, paths, extra, input_identity)
+        if not summary.environment_error:
+            if rooted.record:
+                ledger.set_input_root(current.path, current.mount)
+                audit.write("input_root", path=current.path, mount=current.mount, note=rooted.note)
+            report_links(ctx, links)
+            vanished = vanished_by_hash(ledger, present, hidden) if input_dir.is_dir() else {}
+            process_files(ctx, paths, reprocess, batch_size, batch_seconds, extra, vanished)
         summary.interrupted = bool(stop)
         if input_dir.is_dir() and not summary.interrupted and not summary.environment_error:
-            if prune:
+            if prune and rooted.prune_allowed:
                 prune_vanished(ctx, present, hidden, bool(paths))
             drop_vanished_errors(ctx, present)
     except KeyboardInterrupt:  # a second Ctrl-C: stop now; the ledger rolled back what was open
@@ -305,6 +328,8 @@ def _summary_message(s: RunSummary, stop: StopFlag) -> str:
         parts.append(f"{s.pruned} file(s) no longer in INPUT pruned")
     if s.prune_note:
         parts.append(s.prune_note)
+    if s.root_note:
+        parts.append(s.root_note)
     if s.errors_in_output:
         parts.append(f"{s.errors_in_output} file(s) with error rows")
     if s.interrupted:
