@@ -281,3 +281,18 @@ def test_memory_error_is_not_kept_against_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(run_files, "extract_file", real)  # more memory next night
     s = _run(inp, out)
     assert (s.exit_code, s.processed) == (EXIT_OK, 1)
+
+
+def test_a_report_with_a_running_patient_header_gets_rows_not_a_refusal(tmp_path):
+    from runkit import report_text
+
+    inp, out = tmp_path / "in", tmp_path / "out.csv"
+    inp.mkdir()
+    lines = report_text(3).splitlines()
+    pages = [lines[i:i + 8] for i in range(0, len(lines), 8)]
+    header = "Lakeshore Regional Laboratory  DOB 03/14/1961  Page {} of {}"
+    text = "\f".join("\n".join([header.format(i + 1, len(pages)), *page]) for i, page in enumerate(pages))
+    (inp / "paged.txt").write_text(text.replace("DOB: 03/13/1943", "Date of Birth: March 14, 1961"))
+    s = _run(inp, out)
+    row = _rows(out)["paged.txt"]
+    assert s.exit_code == EXIT_OK and row["status"] == "ok" and row["er"] == "Positive"
