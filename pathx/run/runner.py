@@ -68,7 +68,7 @@ import pathx
 from pathx.errors import EnvironmentFault
 from pathx.fsutil import remove_stale_temps
 from pathx.ingestion.pipeline import IngestOptions, LinkNote, discover
-from pathx.outputs.writer import OutputWriter, UnknownSuffix, writer_for
+from pathx.outputs.writer import OutputRefused, OutputWriter, UnknownSuffix, writer_for
 from pathx.run.batches import BATCH_SECONDS, ENV_STOP_AFTER, process_files
 from pathx.run.discovery import (drop_vanished_errors, empty_input, prune_vanished, relative_key, report_links,
                                  unlisted_outcome, vanished_by_hash)
@@ -108,6 +108,7 @@ def run_folder(
     prune: bool = False,
     input_moved: bool = False,
     input_identity: str | Path | None = None,
+    naaccr_ids: dict[str, str] | None = None,
 ) -> RunSummary:
     """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc.
 
@@ -115,12 +116,14 @@ def run_folder(
     the unchanged-file pass all happen before that. `input_errors` are (key, message) pairs for
     inputs that are not files (bad JSONL records, pipeline.reports_folder): each gets an error row.
     `input_identity` is what INPUT is recorded as in the ledger (inputroot.py; default `input_dir`; the
-    CLI passes the .jsonl file it made `input_dir` from); `input_moved` accepts a new one.
+    CLI passes the .jsonl file it made `input_dir` from); `input_moved` accepts a new one. `naaccr_ids`
+    (a .naaccr.xml output only) maps files to a site's patientIdNumbers. A writer that refuses the rows
+    (OutputRefused: a NAACCR ID collision) ends the run with one line, exit 2; the ledger keeps its commits.
     """
     t_start = time.monotonic()
     options = options or IngestOptions()
     input_dir, output = Path(input_dir), Path(output)
-    checked = _check_and_lock(input_dir, output, batch_size, prune, console)
+    checked = _check_and_lock(input_dir, output, batch_size, prune, console, naaccr_ids)
     if isinstance(checked, RunSummary):
         return checked
     writer, lock = checked
@@ -145,6 +148,13 @@ def run_folder(
     except (LedgerDamaged, EnvironmentFault, OSError, sqlite3.Error) as err:
         report.close()
         return _fault_summary(err, ledger_path, console, summary)
+    except OutputRefused as err:  # the format cannot hold these rows as they are: fix the command (exit 2)
+        report.close()
+        usage_error(str(err), console)
+        summary.exit_code, summary.message, summary.environment_error = EXIT_USAGE, str(err), None
+        if audit is not None:
+            audit.write("end", exit_code=EXIT_USAGE, error=str(err), seconds=round(time.monotonic() - t_start, 3))
+        return summary
     finally:
         report.close()
         stop.restore()
@@ -152,14 +162,18 @@ def run_folder(
         lock.release()
 
 
-def _check_and_lock(input_dir: Path, output: Path, batch_size: int, prune: bool,
-                    console) -> RunSummary | tuple[OutputWriter, RunLock]:
+def _check_and_lock(input_dir: Path, output: Path, batch_size: int, prune: bool, console,
+                    naaccr_ids: dict[str, str] | None = None) -> RunSummary | tuple[OutputWriter, RunLock]:
     """The usage checks (exit 2) and the lock (exit 75), before anything is written; the output's writer
     and the held lock, or the summary of a run that ends here."""
     try:
         writer = writer_for(output)
     except UnknownSuffix as err:
         return usage_error(str(err), console)
+    if naaccr_ids is not None:
+        if not hasattr(writer, "with_patient_ids"):
+            return usage_error("--naaccr-ids needs a .naaccr.xml output", console)
+        writer = writer.with_patient_ids(naaccr_ids)
     if not input_dir.exists():
         return usage_error(f"{input_dir}: input folder does not exist", console)
     if batch_size < 1:

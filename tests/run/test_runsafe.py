@@ -296,3 +296,22 @@ def test_a_report_with_a_running_patient_header_gets_rows_not_a_refusal(tmp_path
     s = _run(inp, out)
     row = _rows(out)["paged.txt"]
     assert s.exit_code == EXIT_OK and row["status"] == "ok" and row["er"] == "Positive"
+
+
+def test_a_naaccr_id_collision_stops_the_export_with_exit_2_and_a_mapping_resolves_it(tmp_path, monkeypatch):
+    import pathx.outputs.naaccr_writer as naaccr
+
+    inp, out = tmp_path / "in", tmp_path / "out.naaccr.xml"
+    write_reports(inp, 1)
+    assert _run(inp, out).exit_code == EXIT_OK
+    before = out.read_text()
+    monkeypatch.setattr(naaccr, "ID_SPACE", 1)  # every path derives the same number
+    write_reports(inp, 1, start=1)
+    buf = io.StringIO()
+    s = _run(inp, out, console=Console(file=buf))
+    assert s.exit_code == EXIT_USAGE and out.read_text() == before  # refused, not renumbered
+    line = buf.getvalue().strip()
+    assert line.startswith("pathx run: error: NAACCR patientIdNumber 00000000 would name two patients (r000.txt "
+                           "and r001.txt)") and "\n" not in line
+    s = _run(inp, out, naaccr_ids={"r001.txt": "00000042"})  # the site gives one its registry number
+    assert s.exit_code == EXIT_OK and "<Item naaccrId=\"patientIdNumber\" naaccrNum=\"20\">00000042<" in out.read_text()
