@@ -12,6 +12,9 @@ Also kept here:
   memory on a hostile PDF, a crash in a parser) is recognised on restart and, after
   `MAX_CRASHES` such deaths, gets an error row instead of killing every nightly run;
 - a generation counter, so a restart knows whether the output already shows the last commit;
+- the INPUT it was built from (path and mount point, inputroot.py), so --prune never runs against
+  another folder or an unmounted share;
+- per error, a retry condition (`timeout:S`) for a fault that is not the file's bytes;
 - the schema migrations it has had (migrations.py): `Ledger.open` upgrades an older ledger.
 
 A file moved or renamed inside the input folder (same content hash at a new path, old path gone)

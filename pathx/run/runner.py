@@ -11,16 +11,20 @@ The order of one run:
    truth; rewriting a large output after every small batch would cost more than the work);
 5. SIGINT/SIGTERM: stop reading new files, commit and flush what is done, exit 4.
 
-Exit codes (EXIT_*): 0 all files ok; 3 at least one input file has an error row; 2 usage
-error; 4 interrupted (rerun to continue); 5 environment fault (rules, model, OCR, permissions,
-disk; or the first ENV_STOP_AFTER files all hit one); 6 damaged ledger (rebuild_ledger=True);
-75 another run holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
+Exit codes (EXIT_*): 0 every input file has ok rows; 3 at least one input file has an error row
+(also one that could not be read: permissions, a timeout, changed while read); 2 usage error (also
+--prune against another INPUT than the ledger recorded, a NAACCR ID collision); 4 interrupted (rerun
+to continue); 5 environment fault (rules, model, OCR, disk; INPUT empty or unlistable; or the first
+ENV_STOP_AFTER files all hit a systemic one); 6 damaged ledger (rebuild_ledger=True); 75 another run
+holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
 
 This module holds the order of a run (run_folder); each step lives in its own module:
   faults       exit codes, usage and fatal one-line messages, OS errors as safe words
   lock         the fcntl lock beside the output (exit 75)
   opening      opening the audit log (with its fallback) and the ledger (damaged: exit 6, or rebuilt)
-  discovery    file keys, unlisted folders, moves (takeover), --prune, dropping vanished error rows
+  discovery    file keys, unlisted folders, symlink notes, empty INPUT, moves (takeover), --prune, dropping
+               vanished error rows
+  inputroot    the INPUT the ledger was built from (path + mount point): --prune elsewhere is refused
   batches      the loop: prepare every path, then read, predict and commit batch by batch
   files        one file: stat/hash against the ledger, read under the signal guard; fault kinds
   predict      predicting a batch, and each outcome's ledger record
@@ -36,15 +40,21 @@ Decisions:
 - Files removed from the input folder keep their rows (the registry keeps what was read);
   error rows of removed files are dropped, as they hold no data. With `prune=True` (--prune)
   every row of a file no longer under INPUT goes, after a complete run only, never for files
-  under a folder that could not be listed, and never when INPUT holds no report at all (an
-  unmounted share would otherwise empty the output).
+  under a folder that could not be listed, never when INPUT holds no report at all (exit 5: an
+  unmounted share would otherwise empty the output), and never against another INPUT than the
+  ledger recorded (exit 2 unless input_moved; inputroot.py).
+- Every file found is accounted for: symlinked folders are followed (each real folder once, a
+  loop reported); a file written to while it is read gets an error row (its earlier ok rows stay)
+  and is read again next run, never stale rows.
 - A file moved or renamed inside INPUT (a new or changed path whose content hash equals that of
   a vanished path) takes over the vanished path's rows: it is read as usual and its record
   deletes the old key's rows in the same transaction (Record.replaces), so a kill never leaves
   both or neither. Each vanished path is taken over at most once (two copies moved: two pairs).
 - A failed file whose content could be hashed is not retried until it or the version key
   changes (an encrypted PDF stays encrypted); a file that could not even be read (permissions,
-  vanished, not a regular file) is retried every run. Either way its error row stays in the
+  vanished, not a regular file), or failed for the machine's reasons (MemoryError, a change while
+  read), is retried every run; one over --file-timeout when the budget grows or its stat changes.
+  None of these stops a run: only a systemic fault (rules, OCR engine) hitting the first files does. Either way its error row stays in the
   output and the exit code stays 3 until the file is fixed or removed. Such a passing failure
   never replaces a file's earlier ok rows (they stay; the run still exits 3).
 - A file that kills the process while it is read (out of memory, a parser crash) is marked
