@@ -34,13 +34,15 @@ EXIT_CODES: dict[int, str] = {
                 "sheet that is missing, invalid or fails its check (bundle verify/inspect/export, eval, fit, label, "
                 "audit show, review, review-import)",
     EXIT_USAGE: "usage error: a bad option or argument (run: also an output suffix it cannot write, an "
-                "existing output not written by pathx, a malformed JSONL input; review, review-import: a file "
+                "existing output not written by pathx, a malformed JSONL input, --prune on another INPUT than "
+                "the output was built from, a NAACCR patientIdNumber collision; review, review-import: a file "
                 "holding a person's work that only --force replaces)",
     EXIT_FAILED: "some inputs failed: run wrote error rows; extract and label could not read some files; "
                  "review-import skipped invalid sheet lines",
     EXIT_INTERRUPTED: "interrupted (SIGINT/SIGTERM, Ctrl-C); rerun to continue",
     EXIT_ENVIRONMENT: "environment fault: rules, bundle, model, OCR engine, permissions, disk full, audit log "
-                      "not writable; fix the machine and rerun",
+                      "not writable (run: also an INPUT that holds no report file or cannot be listed, an "
+                      "unmounted share); fix the machine and rerun",
     EXIT_LEDGER: "run: the ledger beside the output is damaged; rerun with --rebuild-ledger",
     EXIT_INTERNAL: "internal error (a bug in pathx); the message names the exception type only",
     EXIT_LOCKED: "run: another pathx run holds the output's lock (EX_TEMPFAIL); retry later",

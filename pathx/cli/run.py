@@ -31,8 +31,18 @@ from pathx.run.faults import EXIT_ENVIRONMENT, EXIT_USAGE
 @click.option("--reprocess", is_flag=True, help="Process every file again, even ones the ledger has seen.")
 @click.option("--prune", is_flag=True,
               help="Remove the rows of files no longer under INPUT_PATH (deleted reports). Without it their rows "
-                   "stay. Only after a complete run, never for a folder that could not be listed, never when "
-                   "INPUT_PATH holds no report at all. A moved or renamed report takes over its old rows either way.")
+                   "stay. Only after a complete run, never for a folder that could not be listed, and only when "
+                   "INPUT_PATH is the input the output was built from (its ledger records the path and mount "
+                   "point): another folder, or the same path with the share unmounted, is refused (exit 2). "
+                   "A moved or renamed report takes over its old rows either way.")
+@click.option("--input-moved", is_flag=True,
+              help="The reports really moved to INPUT_PATH: record it as this output's input (with --prune, "
+                   "prune against it).")
+@click.option("--naaccr-ids", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="With a .naaccr.xml OUTPUT: a CSV `path,patient_id` giving files (the output's `file` values) "
+                   "the registry's patientIdNumber (1-8 digits); files mapped to one number are one Patient. "
+                   "Unmapped files get 8 digits derived from their path; a collision is refused (exit 2), never "
+                   "renumbered.")
 @click.option("--audit", "audit_path", type=click.Path(path_type=Path), default=None,
               help="Audit log (JSONL) path; default: a new file in the user log directory.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True,
@@ -50,12 +60,14 @@ from pathx.run.faults import EXIT_ENVIRONMENT, EXIT_USAGE
                    "(kept) and read every present file again.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output, and no warnings from libraries.")
 @command_errors(pathx_error=EXIT_ENVIRONMENT, bug_hint=" with `pathx audit show`")
-def run(input_path, output, engine, bundle, base, device, ocr, reprocess, prune, audit_path, batch_size,
-        flush_seconds, file_timeout, rebuild_ledger, quiet):
+def run(input_path, output, engine, bundle, base, device, ocr, reprocess, prune, input_moved, naaccr_ids, audit_path,
+        batch_size, flush_seconds, file_timeout, rebuild_ledger, quiet):
     """Extract T/N/M, grade, ER, PR, HER2 from every report under INPUT_PATH into OUTPUT.
 
-    INPUT_PATH is a folder (searched recursively for .pdf and .txt), one report file, or a
-    .jsonl file with one report per line ({"id": ..., "text": ...}).
+    INPUT_PATH is a folder (searched recursively for .pdf and .txt, symlinked folders followed,
+    each folder once), one report file, or a .jsonl file with one report per line
+    ({"id": ..., "text": ...}). INPUT_PATH that holds no report file or cannot be listed (an
+    unmounted share) is an environment fault: exit 5, nothing read or removed.
 
     \b
     One row per (file, specimen). Incremental: files already in the ledger beside OUTPUT with the
@@ -78,6 +90,16 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, prune,
         raise click.UsageError(str(err)) from None
     if file_timeout < 0:
         raise click.UsageError("--file-timeout must be 0 (no limit) or more")
+    patient_ids = None
+    if naaccr_ids is not None:
+        if writer_for(output).name != "naaccr":
+            raise click.UsageError("--naaccr-ids needs a .naaccr.xml output")
+        from pathx.outputs.naaccr_writer import load_patient_ids
+
+        try:
+            patient_ids = load_patient_ids(naaccr_ids)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise click.UsageError(f"--naaccr-ids {err}") from None
     predictor, options = _engine(engine, bundle, base, device, ocr, quiet)
     from pathx.errors import PathxError
     from pathx.ingestion.pipeline import reports_folder
@@ -89,7 +111,8 @@ def run(input_path, output, engine, bundle, base, device, ocr, reprocess, prune,
             summary = run_folder(folder, output, predictor, options=options, reprocess=reprocess,
                                  audit_path=audit_path, progress="quiet" if quiet else "auto", batch_size=batch_size,
                                  flush_seconds=flush_seconds, rebuild_ledger=rebuild_ledger, file_timeout=file_timeout,
-                                 input_errors=input_errors, prune=prune)
+                                 input_errors=input_errors, prune=prune, input_moved=input_moved,
+                                 input_identity=input_path, naaccr_ids=patient_ids)
     except PathxError as err:  # the input (a malformed JSONL of reports), not the machine
         raise CommandError(err, EXIT_USAGE) from None
     sys.exit(summary.exit_code)

@@ -148,13 +148,26 @@ def extract_file(path: Path, root: Path, engine, options: IngestOptions) -> File
     return result
 
 
-def discover(root: Path, errors: list[tuple[Path, OSError]] | None = None) -> list[Path]:
+@dataclass(frozen=True)
+class LinkNote:
+    """A symlinked folder discover() did not walk: a loop (it points to a folder above it) or a second
+    way to a folder already walked (`first` is where its reports were found)."""
+
+    link: Path
+    first: Path
+    loop: bool
+
+
+def discover(root: Path, errors: list[tuple[Path, OSError]] | None = None,
+             links: list[LinkNote] | None = None) -> list[Path]:
     """Report files under `root` (recursive, sorted, stable); a single file is its own list.
 
     Hidden names (a leading dot) are skipped, files and folders alike. Symlinked folders are
-    not followed. A folder that cannot be listed (permissions, I/O error) is appended to
-    `errors` as (folder, OSError) so the caller can give it an error row instead of silently
-    missing its reports.
+    followed, after the real folders under `root`, each real folder walked once: a link to a folder
+    walked already (a loop to a folder above it, or a second way to one) is not walked again and is
+    appended to `links` as a LinkNote, so the caller can say so. A folder that cannot be listed
+    (permissions, I/O error) is appended to `errors` as (folder, OSError) so the caller can give it
+    an error row instead of silently missing its reports.
     """
     if root.is_file():
         return [root]
@@ -163,13 +176,46 @@ def discover(root: Path, errors: list[tuple[Path, OSError]] | None = None) -> li
         if errors is not None:
             errors.append((Path(err.filename) if err.filename else root, err))
 
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=failed):
-        here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # also stops the walk into them
-        for name in (*filenames, *dirnames):  # a folder named like a report is reported (and skipped)
-            if Path(name).suffix.lower() in REPORT_SUFFIXES and not name.startswith("."):
-                found.append(here / name)
+    found: list[Path] = []
+    seen: dict[tuple[int, int], Path] = {}  # (device, inode) of each folder walked -> where
+    pending: list[Path] = []  # symlinked folders, followed once the real tree is walked
+
+    def walk(top: Path) -> None:
+        for dirpath, dirnames, filenames in os.walk(top, onerror=failed):
+            here = Path(dirpath)
+            with contextlib.suppress(OSError):
+                st = os.stat(here)
+                seen.setdefault((st.st_dev, st.st_ino), here)
+            keep = []
+            for d in dirnames:
+                if d.startswith("."):
+                    continue  # also stops the walk into it
+                if os.path.islink(here / d):
+                    pending.append(here / d)
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
+            for name in (*filenames, *keep):  # a folder named like a report is reported (and skipped)
+                if Path(name).suffix.lower() in REPORT_SUFFIXES and not name.startswith("."):
+                    found.append(here / name)
+
+    walk(root)
+    while pending:
+        # Shallow links first, and of those the one whose target lies highest: its reports keep the
+        # shortest name, and a link into a folder another link reaches is the second way in.
+        pending.sort(key=lambda p: (len(p.parts), len(Path(os.path.realpath(p)).parts), str(p)))
+        link = pending.pop(0)
+        try:
+            st = os.stat(link)
+        except OSError as err:  # gone since it was listed
+            failed(err)
+            continue
+        first = seen.get((st.st_dev, st.st_ino))
+        if first is not None:
+            if links is not None:  # a loop: following it would walk a folder above the link again, forever
+                links.append(LinkNote(link, first, link.is_relative_to(first)))
+            continue
+        walk(link)
     return sorted(found)
 
 

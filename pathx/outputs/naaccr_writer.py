@@ -7,10 +7,21 @@ recordType="I" specificationVersion="1.8">` with the items recordType (10) `I` a
 `250`. recordType I (incidence): every item written is allowed in A, M, C and I records. No timeGenerated:
 the same rows give the same bytes.
 
-Patient: patientIdNumber (20, 8 digits) = a non-PHI key derived from the file path: the SHA-256 of the
-path, as a number, modulo 10^8 (zero-padded); should two files of one export meet on a number, the later
-one takes the next free number (deterministic for a given ledger). The number does not reveal the path;
-the path itself travels, as in the CSV, in the pathx extension element (below), not in a NAACCR item.
+Patient: patientIdNumber (20; NAACCR v25: 8 characters, digits, left zero-padded, no longer item allows
+record type I), stable and never reassigned:
+- from a site mapping (`pathx run --naaccr-ids FILE`, a CSV with the header `path,patient_id`: the
+  output's `file` value and 1-8 digits), which is how a registry's own patient numbers get in; files
+  mapped to one number are one Patient (one Tumor per row of each, numbered in file order);
+- otherwise derived from the file path alone: the SHA-256 of the path, as a number, modulo 10^8
+  (zero-padded). The number never depends on the other files, so adding, removing or renaming a
+  report never moves another report's number. 8 digits hold 10^8 values: two files of one export may
+  meet on one number (about 1 in 200 for 1,000 files, 2 in 5 for 10,000); the export is then refused
+  (OutputRefused: `pathx run` exits 2 naming both files) rather than renumbered, and the cure is a
+  mapping file. Whether mapped or derived, one number on two Patients is refused.
+The number does not reveal the path. Each Patient carries `<px:PatientKey source="path-sha256|site">`
+(an extension element, before its Tumors): for a derived number the full SHA-256 of the path, which
+never collides; for a mapped one the mapping's number. The path itself travels, as in the CSV, in the
+pathx extension element below, not in a NAACCR item.
 
 Tumor, items in item-number order (an item is left out when pathx has no value for it):
 
@@ -52,16 +63,19 @@ namespace `urn:pathx:naaccr:1`, prefix px:
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Iterable, TextIO
 
 import pathx
 from pathx.outputs import codes
 from pathx.outputs.fhir_writer import row_json
-from pathx.outputs.writer import OutputWriter, register
+from pathx.outputs.names import safe_text
+from pathx.outputs.writer import OutputRefused, OutputWriter, register
 
 PX = "urn:pathx:naaccr:1"
 N = codes.NAACCR_NAMESPACE
@@ -71,14 +85,53 @@ ET.register_namespace("px", PX)
 _NUM = {k: v[0] for k, v in codes.NAACCR_ITEMS.items()}
 
 
-def patient_id(file: str, taken: set[str]) -> str:
-    """8-digit patientIdNumber from the file path (see the module docstring); adds it to `taken`."""
-    number = int(hashlib.sha256(file.encode("utf-8", "surrogatepass")).hexdigest(), 16) % 10**8
-    while f"{number:08d}" in taken:
-        number = (number + 1) % 10**8
-    pid = f"{number:08d}"
-    taken.add(pid)
-    return pid
+ID_SPACE = 10**8  # patientIdNumber is 8 digits
+
+
+def path_digest(file: str) -> str:
+    return hashlib.sha256(file.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def patient_id(file: str) -> str:
+    """The 8-digit patientIdNumber derived from the file path alone (see the module docstring)."""
+    return f"{int(path_digest(file), 16) % ID_SPACE:08d}"
+
+
+def load_patient_ids(path: str | Path) -> dict[str, str]:
+    """A site's `path,patient_id` CSV -> {file: 8-digit id}. ValueError (one line, no values quoted
+    except the file name and line number) on a malformed file."""
+    path = Path(path)
+    mapping: dict[str, str] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = [c.strip().lower() for c in next(reader, [])]
+        if header != ["path", "patient_id"]:
+            raise ValueError(f"{path.name}: the first line must be the header path,patient_id")
+        for number, cells in enumerate(reader, 2):
+            if not cells or not any(c.strip() for c in cells):
+                continue
+            if len(cells) != 2 or not cells[0] or not re.fullmatch(r"[0-9]{1,8}", cells[1].strip()):
+                raise ValueError(f"{path.name} line {number}: expected a path and a patient_id of 1-8 digits")
+            if cells[0] in mapping:
+                raise ValueError(f"{path.name} line {number}: the path is listed twice")
+            mapping[cells[0]] = f"{int(cells[1]):08d}"
+    return mapping
+
+
+def _assign_ids(files: list[str], mapped: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """file -> (patientIdNumber, source); OutputRefused when one number would name two patients."""
+    out: dict[str, tuple[str, str]] = {}
+    owner: dict[str, tuple[str, str]] = {}  # id -> (first file, source)
+    for file in files:
+        pid, source = (mapped[file], "site") if file in mapped else (patient_id(file), "path-sha256")
+        first = owner.setdefault(pid, (file, source))
+        if first[0] != file and not (source == "site" and first[1] == "site"):
+            raise OutputRefused(
+                f"NAACCR patientIdNumber {pid} would name two patients ({safe_text(first[0])} and {safe_text(file)}): "
+                "8 digits derived from the path collided; give these files their registry's numbers with "
+                "--naaccr-ids FILE (a CSV path,patient_id); nothing is renumbered")
+        out[file] = (pid, source)
+    return out
 
 
 _XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -158,7 +211,9 @@ def _item(parent: ET.Element, naaccr_id: str, value: str) -> None:
     el.text = value
 
 
-def build_tree(rows: Iterable[dict]) -> tuple[ET.Element, int]:
+def build_tree(rows: Iterable[dict], patient_ids: dict[str, str] | None = None) -> tuple[ET.Element, int]:
+    """The NaaccrData element for the rows (see the module docstring) and the row count; `patient_ids`
+    maps files to a site's patientIdNumbers (load_patient_ids). OutputRefused on an ID collision."""
     rows = list(rows)
     root = ET.Element(f"{{{N}}}NaaccrData", baseDictionaryUri=codes.NAACCR_BASE_DICTIONARY, recordType="I",
                       specificationVersion=codes.NAACCR_SPECIFICATION)
@@ -170,18 +225,20 @@ def build_tree(rows: Iterable[dict]) -> tuple[ET.Element, int]:
         if row.get("status") == "error":
             err = ET.SubElement(root, f"{{{PX}}}ErrorRow", error=_xml_text(row.get("error") or ""))
             err.text = _row_text(row)
-    patients: dict[str, tuple[ET.Element, int]] = {}
-    taken: set[str] = set()
-    for row in rows:
-        if row.get("status") == "error":
-            continue
+    ok = [row for row in rows if row.get("status") != "error"]
+    ids = _assign_ids(list(dict.fromkeys(row.get("file") or "" for row in ok)), patient_ids or {})
+    patients: dict[str, tuple[ET.Element, int]] = {}  # patientIdNumber -> (Patient, tumours so far)
+    for row in ok:
         file = row.get("file") or ""
-        if file not in patients:
+        pid, source = ids[file]
+        if pid not in patients:
             patient = ET.SubElement(root, f"{{{N}}}Patient")
-            _item(patient, "patientIdNumber", patient_id(file, taken))
-            patients[file] = (patient, 0)
-        patient, count = patients[file]
-        patients[file] = (patient, count + 1)
+            _item(patient, "patientIdNumber", pid)
+            key = ET.SubElement(patient, f"{{{PX}}}PatientKey", source=source)
+            key.text = path_digest(file) if source == "path-sha256" else pid
+            patients[pid] = (patient, 0)
+        patient, count = patients[pid]
+        patients[pid] = (patient, count + 1)
         tumor = ET.SubElement(patient, f"{{{N}}}Tumor")
         _item(tumor, "tumorRecordNumber", f"{count + 1:02d}")
         for naaccr_id, value in tumor_items(row).items():
@@ -196,8 +253,15 @@ class NaaccrWriter(OutputWriter):
     name = "naaccr"
     help = "NAACCR XML v25 for cancer registries"
 
+    def __init__(self, patient_ids: dict[str, str] | None = None):
+        self.patient_ids = patient_ids
+
+    def with_patient_ids(self, patient_ids: dict[str, str]) -> "NaaccrWriter":
+        """This writer with a site's file -> patientIdNumber mapping (load_patient_ids)."""
+        return NaaccrWriter(patient_ids)
+
     def write_rows(self, fh: TextIO, rows: Iterable[dict]) -> int:
-        root, count = build_tree(rows)
+        root, count = build_tree(rows, self.patient_ids)
         ET.indent(root, space="  ")
         fh.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         fh.write(ET.tostring(root, encoding="unicode"))

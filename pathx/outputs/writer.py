@@ -29,6 +29,11 @@ class UnknownSuffix(ValueError):
     """The output's name ends in no registered suffix; the message names the suffixes."""
 
 
+class OutputRefused(ValueError):
+    """A writer cannot write these rows as its format requires (a NAACCR patientIdNumber collision): one
+    PHI-free line naming the files and the fix. The output is left as it was; `pathx run` exits 2."""
+
+
 class OutputWriter:
     """One output format. Subclasses set the class attributes and implement write_rows/read_rows."""
 

@@ -17,8 +17,9 @@ from pathx.run.outcome import Outcome, RunContext
 from pathx.run.predict import predict_batch, record_for
 from pathx.run.signals import kill_point
 
-# When the first this-many files of a run (or all of them, if fewer) all fail with an
-# environment fault, the run stops: the next ones would fail the same way.
+# When the first this-many files of a run (or all of them, if fewer) all fail with a systemic
+# environment fault (rules, OCR engine), the run stops: the next ones would fail the same way. One
+# file's lot (permission denied, a timeout, MemoryError) neither counts nor stops anything.
 ENV_STOP_AFTER = 5
 
 # A batch also closes after this many seconds of reading, so slow OCR input commits often.
@@ -35,7 +36,7 @@ def process_files(ctx: RunContext, paths: list[Path], reprocess: bool, batch_siz
     # Cheap pass first (stat, hash only when the stat changed) so the progress total is real work.
     todo: list[Outcome] = list(extra)
     for path in paths:
-        o = prepare_one(path, relative_key(path, ctx.root), ctx.ledger, ctx.version, reprocess)
+        o = prepare_one(path, relative_key(path, ctx.root), ctx.ledger, ctx.version, reprocess, ctx.stop.file_timeout)
         if o.skip_reason == "unchanged":
             summary.unchanged += 1
         else:
@@ -69,13 +70,16 @@ def process_files(ctx: RunContext, paths: list[Path], reprocess: bool, batch_siz
 
 
 class _EnvStreak:
-    """Stop a run whose first files all fail with an environment fault (the rest would too)."""
+    """Stop a run whose first files all fail with a systemic environment fault (the rest would too).
+
+    Files that fail for a reason of their own (Outcome.systemic False: permission denied, a timeout,
+    MemoryError) are passed over: five unreadable files that sort first never stop a run."""
 
     def __init__(self, needed: int):
         self.needed, self.count, self.broken = needed, 0, False
 
     def see(self, o: Outcome) -> str | None:
-        if self.broken or o.skip_reason:
+        if self.broken or o.skip_reason or (o.error and o.fault == "environment" and not o.systemic):
             return None
         if o.error is None or o.fault != "environment":
             self.broken = True  # some file got past the environment: no longer every file

@@ -3,14 +3,18 @@
 File keys are relative paths escaped by names.escape_name (bytes that are not UTF-8, control
 characters), the same in the ledger, output, audit log and console. A folder that cannot be
 listed gets an error row keyed `folder/` (`./` = INPUT) and hides the files under it from
-takeover, --prune and the dropping of error rows.
+takeover, --prune and the dropping of error rows. INPUT that holds no report file at all, or cannot
+be listed itself, is an environment fault of the run (exit 5: an unmounted share looks like that).
+A symlinked folder that discover() did not walk (a loop, or a second way to a folder) gets a console
+line and an audit `skip` record; the reports in it are read once, under the first path.
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from pathx.outputs.names import escape_name
+from pathx.ingestion.pipeline import LinkNote
+from pathx.outputs.names import escape_name, safe_text
 from pathx.run.ledger import Ledger
 from pathx.run.materialise import materialise
 from pathx.run.outcome import Outcome, RunContext
@@ -29,6 +33,31 @@ def unlisted_outcome(folder: Path, err: OSError, root: Path) -> Outcome:
     o.error = f"{o.file}: cannot list this folder ({cause}); the reports in it were not read"
     o.fault = "environment" if isinstance(err, PermissionError) else "file"
     return o
+
+
+def empty_input(input_dir: Path, paths: list[Path], extra: list[Outcome], identity=None) -> str | None:
+    """Why the run cannot go on (exit 5) when INPUT cannot be listed or holds no report file; else None."""
+    shown = safe_text(str(identity or input_dir))
+    for o in extra:
+        if o.file == "./":  # INPUT itself could not be listed
+            cause = o.error.split("(", 1)[1].split(")", 1)[0] if "(" in o.error else "cannot be listed"
+            return f"INPUT {shown} cannot be listed ({cause}); check the mount and its permissions"
+    if not paths and not extra:
+        return (f"INPUT {shown} holds no report file (.pdf, .txt): an unmounted share or a wrong path? "
+                "Nothing was read or removed")
+    return None
+
+
+def report_links(ctx: RunContext, links: list[LinkNote]) -> None:
+    """A console line and an audit `skip` record for each symlinked folder not walked (see the module doc)."""
+    for note in links:
+        key = relative_key(note.link, ctx.root) + "/"
+        first = relative_key(note.first, ctx.root) + "/" if note.first != ctx.root else "./"
+        reason = (f"symlink loop (points to {first}, a folder above it); not followed" if note.loop
+                  else f"symlinked folder: the same folder as {first}, whose reports are read there")
+        ctx.summary.skipped += 1
+        ctx.audit.write("skip", file=key, reason=reason)
+        ctx.report.note(f"skip   {key}: {reason}")
 
 
 def _under(file: str, folders: tuple[str, ...]) -> bool:

@@ -1,9 +1,10 @@
 """Exit codes of `pathx run` and the one-line fatal messages (no report text, ever).
 
-Exit codes (EXIT_*): 0 all files ok; 3 at least one input file has an error row; 2 usage
-error; 4 interrupted (rerun to continue); 5 environment fault (rules, model, OCR, permissions,
-disk; or the first batches.ENV_STOP_AFTER files all hit one); 6 damaged ledger (rebuild_ledger=True);
-75 another run holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
+Exit codes (EXIT_*): 0 every input file has ok rows; 3 at least one input file has an error row; 2
+usage error (also --prune against another INPUT, a NAACCR ID collision); 4 interrupted (rerun to
+continue); 5 environment fault (rules, model, OCR, disk; INPUT empty or unlistable; or the first
+batches.ENV_STOP_AFTER files all hit a systemic one); 6 damaged ledger (rebuild_ledger=True); 75
+another run holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
 The CLI adds 1 (input refused, for its other commands) and 70 (EX_SOFTWARE, an internal error: a
 bug); cli.errors.EXIT_CODES is the one documented table (`pathx --help`).
 """

@@ -1,9 +1,13 @@
 """One file's work in `pathx run`: stat and hash it against the ledger (prepare_one), then read,
 de-identify and segment it under the signal/budget guard (extract_one).
 
-Fault kinds (Outcome.fault): a "file" fault is in the file's content and is kept against its
-hash until it changes; an "environment" fault (errors.EnvironmentFault: missing OCR engine,
-rules, permission...) is recorded without a hash, so the file is retried on the next run.
+Fault kinds (Outcome.fault): a "file" fault is in the file's bytes and is kept against its
+hash until it changes; an "environment" fault is recorded without a hash, so the file is tried
+again: on the next run (missing OCR engine or rules, permission denied, out of memory, the file
+changed while it was read), or, for a file over the --file-timeout budget, once the budget is
+raised or the file's stat changes (Outcome.retry `timeout:S`). Only the first kind is cached.
+An environment fault whose cause fails every file (rules, OCR engine) is `systemic`; one file's
+lot (permission denied, a timeout, MemoryError, a change while read) never stops a run.
 Errors come from ReportError messages (written to be safe) or only the exception type / OS
 errno text, with absolute paths replaced by the escaped relative key: never report text.
 """
@@ -42,6 +46,22 @@ def _signature(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
+def _change_key(st: os.stat_result) -> tuple:
+    """What a write changes: compared before and after reading (ctime too: a write that restores the mtime)."""
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def retry_due(retry: str, file_timeout: float) -> bool:
+    """Is an error kept with this retry condition (Record.retry) to be tried again under `file_timeout`?"""
+    kind, _, value = retry.partition(":")
+    if kind == "timeout":
+        try:
+            return file_timeout == 0 or file_timeout > float(value)
+        except ValueError:
+            return True
+    return True  # a condition this pathx does not know: try again
+
+
 def _os_cause(err: OSError) -> str:
     """An OS error as safe words: the errno text only, never the exception's full message."""
     if isinstance(err, FileNotFoundError):
@@ -61,14 +81,19 @@ def _fail_os(o: Outcome, err: OSError) -> None:
     o.fault = "environment" if isinstance(err, PermissionError) else "file"
 
 
-def _environment(o: Outcome, cause: str) -> None:
-    """Mark an environment fault: never cached against the file's hash, so retried next run."""
-    o.error = f"{o.file}: {cause}; retried on the next run"
-    o.fault, o.sha256 = "environment", None
+def _environment(o: Outcome, cause: str, systemic: bool = False, retried: str = "on the next run") -> None:
+    """Mark an environment fault: never cached against the file's hash, so retried (see the module doc)."""
+    o.error = f"{o.file}: {cause}; retried {retried}"
+    o.fault, o.sha256, o.systemic, o.result, o.rows = "environment", None, systemic, None, []
 
 
-def prepare_one(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool) -> Outcome:
-    """Stat and hash one path; decide whether it needs processing (outcome has no result yet)."""
+def prepare_one(path: Path, rel: str, ledger: Ledger, version: str, reprocess: bool,
+                file_timeout: float = FILE_TIMEOUT) -> Outcome:
+    """Stat and hash one path; decide whether it needs processing (outcome has no result yet).
+
+    Unchanged (skipped, its rows kept): same version key and either the same stat signature and a
+    hash, or the same hash; or an error kept with a retry condition that is not due (a file over
+    the budget of S seconds, same stat, --file-timeout not above S)."""
     o = Outcome(path=path, file=rel)
     try:
         st = path.stat()  # follows symlinks: a link to a report is processed as that report
@@ -82,11 +107,15 @@ def prepare_one(path: Path, rel: str, ledger: Ledger, version: str, reprocess: b
         kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket or device"
         o.error = f"{rel}: not a regular file ({kind})"  # opening a FIFO would block the run
         return o
-    o.signature = _signature(st)
+    o.signature, o.before = _signature(st), _change_key(st)
     entry = ledger.entry(rel)
     if not reprocess and entry and entry.version == version and entry.sha256 and entry.signature == o.signature:
         o.skip_reason = "unchanged"
         o.sha256 = entry.sha256
+        return o
+    if (not reprocess and entry and entry.version == version and entry.retry and entry.signature == o.signature
+            and not retry_due(entry.retry, file_timeout)):
+        o.skip_reason = "unchanged"  # its error row stays; tried again once the condition changes
         return o
     if st.st_size == 0:
         o.sha256 = hashlib.sha256(b"").hexdigest()
@@ -138,21 +167,24 @@ def extract_one(o: Outcome, root: Path, engine, options: IngestOptions, ledger: 
         ledger.clear_inflight(o.file)
         o.skip_reason = "interrupted while being read; will be processed next run"
         return
-    except FileTimeout:
-        o.error = (f"{o.file}: reading took longer than the per-file budget of {stop.file_timeout:g} s "
-                   "(--file-timeout); skipped until the file changes")
-        o.fault = "file"
+    except FileTimeout:  # the machine's speed and the budget, not the bytes: tried again with a larger one
+        _environment(o, f"reading took longer than the per-file budget of {stop.file_timeout:g} s (--file-timeout)",
+                     retried="when --file-timeout is raised or the file changes")
+        o.retry = f"timeout:{stop.file_timeout:g}"
         res = None
     except RuleFileError as err:  # rules missing or broken (PATHX_RULES_DIR on an unmounted disk)
-        _environment(o, f"rule files unusable ({safe_text(out.one_line(str(err)))})")
+        _environment(o, f"rule files unusable ({safe_text(out.one_line(str(err)))})", systemic=True)
         res = None
     except EnvironmentFault as err:
-        _environment(o, safe_text(out.one_line(str(err))))
+        _environment(o, safe_text(out.one_line(str(err))), systemic=True)
         res = None
     except OSError as err:  # the file vanished or became unreadable after it was hashed
         _fail_os(o, err)
         res = None
-    except (MemoryError, RecursionError) as err:
+    except MemoryError:  # the machine's memory: tried again (more memory, fewer other jobs)
+        _environment(o, "ran out of memory while reading (MemoryError)")
+        res = None
+    except RecursionError as err:  # nesting in the file's bytes (a PDF object tree): the same every time
         o.error = f"{o.file}: file too complex to read ({type(err).__name__})"
         res = None
     except Exception as err:  # a bug or a hostile file; the type only, its message may quote text
@@ -166,16 +198,17 @@ def extract_one(o: Outcome, root: Path, engine, options: IngestOptions, ledger: 
         if res.error:
             o.error = _safe_error(res.error, o.path, o.file)
             o.fault = res.fault or "file"
-            if o.fault == "environment":
+            if o.fault == "environment":  # the OCR engine is missing: every scanned file would fail
                 o.error += "; retried on the next run"
-                o.sha256 = None
+                o.sha256, o.systemic = None, True
         elif not res.units:
             o.error = f"{o.file}: no report text found"
-    # The content must not have changed while it was read, or the recorded hash would lie.
+    # The content must not have changed while it was read, or the rows (and the recorded hash) would
+    # be stale: an error row now (earlier ok rows stay, batches._commit_batch), read again next run.
     try:
-        changed = _signature(o.path.stat()) != o.signature
+        changed = _change_key(o.path.stat()) != o.before
     except OSError:
-        o.error, o.sha256 = f"{o.file}: file disappeared during the run", None  # retried
+        o.error, o.sha256, o.result = f"{o.file}: file disappeared during the run", None, None  # retried
         return
     if changed:
-        o.error, o.skip_reason = None, "changed while it was being read; will be processed next run"
+        _environment(o, "changed while it was being read (written to during the run)")

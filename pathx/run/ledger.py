@@ -12,6 +12,9 @@ Also kept here:
   memory on a hostile PDF, a crash in a parser) is recognised on restart and, after
   `MAX_CRASHES` such deaths, gets an error row instead of killing every nightly run;
 - a generation counter, so a restart knows whether the output already shows the last commit;
+- the INPUT it was built from (path and mount point, inputroot.py), so --prune never runs against
+  another folder or an unmounted share;
+- per error, a retry condition (`timeout:S`) for a fault that is not the file's bytes;
 - the schema migrations it has had (migrations.py): `Ledger.open` upgrades an older ledger.
 
 A file moved or renamed inside the input folder (same content hash at a new path, old path gone)
@@ -47,6 +50,7 @@ class Entry:
     version: str
     status: str
     signature: str | None
+    retry: str | None = None  # when a non-content error is tried again (migrations.m003_retry_condition)
 
 
 @dataclass
@@ -61,6 +65,9 @@ class Record:
     # The key of a vanished file with the same content that this file takes over (a report
     # moved or renamed inside the input folder): its rows go in the same transaction.
     replaces: str | None = None
+    # An error that is no fault of the file's bytes but should not be tried on every run (`timeout:S`:
+    # tried again once the budget is above S or the file's stat changes); None for everything else.
+    retry: str | None = None
 
 
 class Ledger:
@@ -116,12 +123,12 @@ class Ledger:
     # -- files --------------------------------------------------------------------------------
     def entry(self, file: str) -> Entry | None:
         row = self.conn.execute(
-            "SELECT file, sha256, version, status, signature FROM files WHERE file=?", (file,)
+            "SELECT file, sha256, version, status, signature, retry FROM files WHERE file=?", (file,)
         ).fetchone()
         return Entry(*row) if row else None
 
     def entries(self) -> dict[str, Entry]:
-        rows = self.conn.execute("SELECT file, sha256, version, status, signature FROM files")
+        rows = self.conn.execute("SELECT file, sha256, version, status, signature, retry FROM files")
         return {r[0]: Entry(*r) for r in rows}
 
     def update_signature(self, file: str, signature: str) -> None:
@@ -139,9 +146,9 @@ class Ledger:
                     [(rec.file, i, json.dumps(row, ensure_ascii=False)) for i, row in enumerate(rec.rows)],
                 )
                 self.conn.execute(
-                    "INSERT OR REPLACE INTO files(file, sha256, version, status, signature, run_id, updated)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (rec.file, rec.sha256, version, rec.status, rec.signature, run_id, now),
+                    "INSERT OR REPLACE INTO files(file, sha256, version, status, signature, run_id, updated, retry)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rec.file, rec.sha256, version, rec.status, rec.signature, run_id, now, rec.retry),
                 )
                 self.conn.execute("DELETE FROM inflight WHERE file=?", (rec.file,))
                 if rec.replaces and rec.replaces != rec.file:
@@ -164,6 +171,17 @@ class Ledger:
         self.conn.execute("DELETE FROM rows WHERE file=?", (file,))
         self.conn.execute("DELETE FROM files WHERE file=?", (file,))
         self.conn.execute("DELETE FROM inflight WHERE file=?", (file,))
+
+    # -- the INPUT it was built from (inputroot.py) ---------------------------------------------
+    def input_root(self) -> tuple[str, str] | None:
+        """(resolved INPUT, its mount point) recorded by an earlier run; None before the first."""
+        row = self.conn.execute("SELECT path, mount FROM input_root WHERE id=1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_input_root(self, path: str, mount: str) -> None:
+        with self._transaction():
+            self.conn.execute("INSERT OR REPLACE INTO input_root(id, path, mount, recorded) VALUES (1, ?, ?, ?)",
+                              (path, mount, time.strftime("%Y-%m-%dT%H:%M:%S%z")))
 
     def rows(self) -> Iterator[dict]:
         """All output rows, ordered by file then specimen order within the file."""

@@ -103,3 +103,29 @@ def m001_initial(conn: sqlite3.Connection) -> None:
             attempts INTEGER NOT NULL
         )""")
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '1')")
+
+
+@migration
+def m002_input_root(conn: sqlite3.Connection) -> None:
+    """The INPUT a ledger was built from (inputroot.py): its resolved path and the mount point that held it.
+
+    One row at most. An older ledger gets the table empty: its first run records the INPUT it is
+    given (a --prune in that run removes nothing), and later runs compare against it.
+    """
+    conn.execute("""
+        CREATE TABLE input_root (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            path TEXT NOT NULL,             -- INPUT, resolved (a .jsonl INPUT: that file)
+            mount TEXT NOT NULL,            -- the mount point INPUT was on (an unmounted share differs)
+            recorded TEXT NOT NULL
+        )""")
+
+
+@migration
+def m003_retry_condition(conn: sqlite3.Connection) -> None:
+    """files.retry: when an error that is no fault of the file's bytes is tried again (files.py).
+
+    `timeout:S` = the file ran over a budget of S seconds: skipped while its stat signature is the same
+    and --file-timeout is not above S (0 = no limit retries it); NULL = the usual rules.
+    """
+    conn.execute("ALTER TABLE files ADD COLUMN retry TEXT")

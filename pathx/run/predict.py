@@ -58,7 +58,7 @@ def record_for(o: Outcome, bundle: str) -> Record:
     # Only a file whose content was read and hashed takes over a moved file's rows; a passing
     # failure (no hash) leaves the old rows where they are.
     replaces = o.replaces if o.sha256 else None
-    if o.error:
+    if o.error:  # the signature is kept with a hash (cached) or a retry condition (files.retry_due)
         return Record(o.file, o.sha256, "error", [out.error_row(o.file, o.error, bundle)],
-                      o.signature if o.sha256 else None, replaces)
+                      o.signature if o.sha256 or o.retry else None, replaces, o.retry)
     return Record(o.file, o.sha256, "ok", o.rows, o.signature, replaces)

@@ -11,16 +11,20 @@ The order of one run:
    truth; rewriting a large output after every small batch would cost more than the work);
 5. SIGINT/SIGTERM: stop reading new files, commit and flush what is done, exit 4.
 
-Exit codes (EXIT_*): 0 all files ok; 3 at least one input file has an error row; 2 usage
-error; 4 interrupted (rerun to continue); 5 environment fault (rules, model, OCR, permissions,
-disk; or the first ENV_STOP_AFTER files all hit one); 6 damaged ledger (rebuild_ledger=True);
-75 another run holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
+Exit codes (EXIT_*): 0 every input file has ok rows; 3 at least one input file has an error row
+(also one that could not be read: permissions, a timeout, changed while read); 2 usage error (also
+--prune against another INPUT than the ledger recorded, a NAACCR ID collision); 4 interrupted (rerun
+to continue); 5 environment fault (rules, model, OCR, disk; INPUT empty or unlistable; or the first
+ENV_STOP_AFTER files all hit a systemic one); 6 damaged ledger (rebuild_ledger=True); 75 another run
+holds the lock (EX_TEMPFAIL). Fatal faults are one `pathx: error:` line.
 
 This module holds the order of a run (run_folder); each step lives in its own module:
   faults       exit codes, usage and fatal one-line messages, OS errors as safe words
   lock         the fcntl lock beside the output (exit 75)
   opening      opening the audit log (with its fallback) and the ledger (damaged: exit 6, or rebuilt)
-  discovery    file keys, unlisted folders, moves (takeover), --prune, dropping vanished error rows
+  discovery    file keys, unlisted folders, symlink notes, empty INPUT, moves (takeover), --prune, dropping
+               vanished error rows
+  inputroot    the INPUT the ledger was built from (path + mount point): --prune elsewhere is refused
   batches      the loop: prepare every path, then read, predict and commit batch by batch
   files        one file: stat/hash against the ledger, read under the signal guard; fault kinds
   predict      predicting a batch, and each outcome's ledger record
@@ -36,15 +40,21 @@ Decisions:
 - Files removed from the input folder keep their rows (the registry keeps what was read);
   error rows of removed files are dropped, as they hold no data. With `prune=True` (--prune)
   every row of a file no longer under INPUT goes, after a complete run only, never for files
-  under a folder that could not be listed, and never when INPUT holds no report at all (an
-  unmounted share would otherwise empty the output).
+  under a folder that could not be listed, never when INPUT holds no report at all (exit 5: an
+  unmounted share would otherwise empty the output), and never against another INPUT than the
+  ledger recorded (exit 2 unless input_moved; inputroot.py).
+- Every file found is accounted for: symlinked folders are followed (each real folder once, a
+  loop reported); a file written to while it is read gets an error row (its earlier ok rows stay)
+  and is read again next run, never stale rows.
 - A file moved or renamed inside INPUT (a new or changed path whose content hash equals that of
   a vanished path) takes over the vanished path's rows: it is read as usual and its record
   deletes the old key's rows in the same transaction (Record.replaces), so a kill never leaves
   both or neither. Each vanished path is taken over at most once (two copies moved: two pairs).
 - A failed file whose content could be hashed is not retried until it or the version key
   changes (an encrypted PDF stays encrypted); a file that could not even be read (permissions,
-  vanished, not a regular file) is retried every run. Either way its error row stays in the
+  vanished, not a regular file), or failed for the machine's reasons (MemoryError, a change while
+  read), is retried every run; one over --file-timeout when the budget grows or its stat changes.
+  None of these stops a run: only a systemic fault (rules, OCR engine) hitting the first files does. Either way its error row stays in the
   output and the exit code stays 3 until the file is fixed or removed. Such a passing failure
   never replaces a file's earlier ok rows (they stay; the run still exits 3).
 - A file that kills the process while it is read (out of memory, a parser crash) is marked
@@ -67,13 +77,15 @@ from pathlib import Path
 import pathx
 from pathx.errors import EnvironmentFault
 from pathx.fsutil import remove_stale_temps
-from pathx.ingestion.pipeline import IngestOptions, discover
-from pathx.outputs.writer import OutputWriter, UnknownSuffix, writer_for
+from pathx.ingestion.pipeline import IngestOptions, LinkNote, discover
+from pathx.outputs.writer import OutputRefused, OutputWriter, UnknownSuffix, writer_for
 from pathx.run.batches import BATCH_SECONDS, ENV_STOP_AFTER, process_files
-from pathx.run.discovery import drop_vanished_errors, prune_vanished, relative_key, unlisted_outcome, vanished_by_hash
+from pathx.run.discovery import (drop_vanished_errors, empty_input, prune_vanished, relative_key, report_links,
+                                 unlisted_outcome, vanished_by_hash)
 from pathx.run.faults import (EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LEDGER, EXIT_LOCKED, EXIT_OK,
                               EXIT_USAGE, LedgerDamaged, fatal, os_problem, print_direct, usage_error)
 from pathx.run.files import FILE_TIMEOUT, version_key
+from pathx.run.inputroot import InputRoot, RootCheck, check_root
 from pathx.run.ledger import ledger_path_for
 from pathx.run.lock import RunLock
 from pathx.run.materialise import materialise, rebuild_from_output
@@ -104,17 +116,24 @@ def run_folder(
     file_timeout: float = FILE_TIMEOUT,
     input_errors: list[tuple[str, str]] | None = None,
     prune: bool = False,
+    input_moved: bool = False,
+    input_identity: str | Path | None = None,
+    naaccr_ids: dict[str, str] | None = None,
 ) -> RunSummary:
     """Process every report under `input_dir` into `output` (.csv or .jsonl). See the module doc.
 
     `predictor` may load its model lazily (on its first predict): the lock, the output checks and
     the unchanged-file pass all happen before that. `input_errors` are (key, message) pairs for
     inputs that are not files (bad JSONL records, pipeline.reports_folder): each gets an error row.
+    `input_identity` is what INPUT is recorded as in the ledger (inputroot.py; default `input_dir`; the
+    CLI passes the .jsonl file it made `input_dir` from); `input_moved` accepts a new one. `naaccr_ids`
+    (a .naaccr.xml output only) maps files to a site's patientIdNumbers. A writer that refuses the rows
+    (OutputRefused: a NAACCR ID collision) ends the run with one line, exit 2; the ledger keeps its commits.
     """
     t_start = time.monotonic()
     options = options or IngestOptions()
     input_dir, output = Path(input_dir), Path(output)
-    checked = _check_and_lock(input_dir, output, batch_size, prune, console)
+    checked = _check_and_lock(input_dir, output, batch_size, prune, console, naaccr_ids)
     if isinstance(checked, RunSummary):
         return checked
     writer, lock = checked
@@ -135,10 +154,17 @@ def run_folder(
         report = make_progress(progress, console)
         return _run_locked(input_dir, output, writer, predictor, options, reprocess, batch_size, batch_seconds,
                            flush_seconds, summary, ledger, audit, report, stop, audit_note, t_start, console,
-                           input_errors or [], prune)
+                           input_errors or [], prune, input_moved, input_identity)
     except (LedgerDamaged, EnvironmentFault, OSError, sqlite3.Error) as err:
         report.close()
         return _fault_summary(err, ledger_path, console, summary)
+    except OutputRefused as err:  # the format cannot hold these rows as they are: fix the command (exit 2)
+        report.close()
+        usage_error(str(err), console)
+        summary.exit_code, summary.message, summary.environment_error = EXIT_USAGE, str(err), None
+        if audit is not None:
+            audit.write("end", exit_code=EXIT_USAGE, error=str(err), seconds=round(time.monotonic() - t_start, 3))
+        return summary
     finally:
         report.close()
         stop.restore()
@@ -146,14 +172,18 @@ def run_folder(
         lock.release()
 
 
-def _check_and_lock(input_dir: Path, output: Path, batch_size: int, prune: bool,
-                    console) -> RunSummary | tuple[OutputWriter, RunLock]:
+def _check_and_lock(input_dir: Path, output: Path, batch_size: int, prune: bool, console,
+                    naaccr_ids: dict[str, str] | None = None) -> RunSummary | tuple[OutputWriter, RunLock]:
     """The usage checks (exit 2) and the lock (exit 75), before anything is written; the output's writer
     and the held lock, or the summary of a run that ends here."""
     try:
         writer = writer_for(output)
     except UnknownSuffix as err:
         return usage_error(str(err), console)
+    if naaccr_ids is not None:
+        if not hasattr(writer, "with_patient_ids"):
+            return usage_error("--naaccr-ids needs a .naaccr.xml output", console)
+        writer = writer.with_patient_ids(naaccr_ids)
     if not input_dir.exists():
         return usage_error(f"{input_dir}: input folder does not exist", console)
     if batch_size < 1:
@@ -212,7 +242,7 @@ def _close_run(summary: RunSummary, audit, ledger, t_start: float) -> None:
 
 def _run_locked(input_dir, output, writer, predictor, options, reprocess, batch_size, batch_seconds, flush_seconds,
                 summary, ledger, audit, report, stop, audit_note, t_start, console, input_errors,
-                prune=False) -> RunSummary:
+                prune=False, input_moved=False, input_identity=None) -> RunSummary:
     """The run itself, under the lock, with the ledger and audit log open."""
     stop.install()
     remove_stale_temps(output)
@@ -227,16 +257,27 @@ def _run_locked(input_dir, output, writer, predictor, options, reprocess, batch_
         predictor_version=predictor.version, rules_version=_rules_version(predictor),
         host=socket.gethostname(), pid=os.getpid(), input=str(input_dir.resolve()),
         output=str(output.resolve()), ledger=str(summary.ledger), version_key=version,
-        options={**dataclasses.asdict(options), "reprocess": reprocess, "prune": prune, "batch_size": batch_size,
-                 "batch_seconds": batch_seconds, "format": writer.name},
+        options={**dataclasses.asdict(options), "reprocess": reprocess, "prune": prune, "input_moved": input_moved,
+                 "batch_size": batch_size, "batch_seconds": batch_seconds, "format": writer.name},
         audit_fallback=audit_note,
     )
+    # --prune against another folder than the one the ledger was built from: refused before anything is read.
+    current = InputRoot.of(input_identity or input_dir) if input_dir.is_dir() else None
+    rooted = check_root(ledger, current, prune, input_moved) if current else RootCheck(prune_allowed=False)
+    if rooted.refusal:
+        audit.write("end", exit_code=EXIT_USAGE, error=rooted.refusal, seconds=round(time.monotonic() - t_start, 3))
+        summary.environment_error = None
+        usage_error(rooted.refusal, console)
+        summary.exit_code, summary.message = EXIT_USAGE, rooted.refusal
+        return summary
+    summary.root_note = rooted.note
     ctx = RunContext(root, predictor, options, version, summary.run_id, ledger, audit, report,
                       summary, stop, output, writer, flush_seconds, time.monotonic())
     present: set[str] = set()
     try:
         unlisted: list[tuple[Path, OSError]] = []
-        paths = discover(input_dir, unlisted)
+        links: list[LinkNote] = []
+        paths = discover(input_dir, unlisted, links)
         # Inputs that are not report files still get a row each: a folder that cannot be listed
         # (its reports would be missing without a word) and a JSONL record that cannot be used.
         extra = [unlisted_outcome(folder, err, root) for folder, err in unlisted]
@@ -244,11 +285,17 @@ def _run_locked(input_dir, output, writer, predictor, options, reprocess, batch_
         summary.files_seen = len(paths) + len(extra)
         present = {relative_key(p, root) for p in paths} | {o.file for o in extra}
         hidden = tuple(o.file for o in extra if o.file.endswith("/"))  # unlisted folders ("./" = INPUT)
-        vanished = vanished_by_hash(ledger, present, hidden) if input_dir.is_dir() else {}
-        process_files(ctx, paths, reprocess, batch_size, batch_seconds, extra, vanished)
+        summary.environment_error = empty_input(input_dir, paths, extra, input_identity)
+        if not summary.environment_error:
+            if rooted.record:
+                ledger.set_input_root(current.path, current.mount)
+                audit.write("input_root", path=current.path, mount=current.mount, note=rooted.note)
+            report_links(ctx, links)
+            vanished = vanished_by_hash(ledger, present, hidden) if input_dir.is_dir() else {}
+            process_files(ctx, paths, reprocess, batch_size, batch_seconds, extra, vanished)
         summary.interrupted = bool(stop)
         if input_dir.is_dir() and not summary.interrupted and not summary.environment_error:
-            if prune:
+            if prune and rooted.prune_allowed:
                 prune_vanished(ctx, present, hidden, bool(paths))
             drop_vanished_errors(ctx, present)
     except KeyboardInterrupt:  # a second Ctrl-C: stop now; the ledger rolled back what was open
@@ -305,6 +352,8 @@ def _summary_message(s: RunSummary, stop: StopFlag) -> str:
         parts.append(f"{s.pruned} file(s) no longer in INPUT pruned")
     if s.prune_note:
         parts.append(s.prune_note)
+    if s.root_note:
+        parts.append(s.root_note)
     if s.errors_in_output:
         parts.append(f"{s.errors_in_output} file(s) with error rows")
     if s.interrupted:

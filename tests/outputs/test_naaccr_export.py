@@ -7,6 +7,8 @@ import io
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from export_rows import BARE, CLINICAL, EMPTY, ERROR, FULL, RIGHT, ROWS, YP
 
 import pathx
@@ -110,11 +112,64 @@ def test_rows_read_back_exactly_and_output_is_deterministic():
 
 
 def test_patient_ids_are_stable_and_never_shared():
-    taken: set[str] = set()
-    a = patient_id("x/report.txt", taken)
-    assert a == patient_id("x/report.txt", set()) and len(a) == 8
-    b = patient_id("x/report.txt", taken)  # a collision takes the next free number
-    assert b != a and b in taken
+    a = patient_id("x/report.txt")
+    assert a == patient_id("x/report.txt") and len(a) == 8 and a.isdigit()
+    assert a != patient_id("x/report2.txt")
+
+
+def _pids(text) -> dict[str, str]:
+    root = ET.fromstring(text.encode("utf-8"))
+    return {json.loads(t.find(f"{{{PX}}}Row").text)["file"]: items(p)["patientIdNumber"]
+            for p in root.findall(f"{NS}Patient") for t in p.findall(f"{NS}Tumor")}
+
+
+def test_adding_a_report_never_moves_another_reports_id_and_a_collision_is_refused(monkeypatch):
+    from export_rows import row
+
+    import pathx.outputs.naaccr_writer as naaccr
+    from pathx.outputs.writer import OutputRefused
+
+    monkeypatch.setattr(naaccr, "ID_SPACE", 7)  # a tiny hash space: collisions within a few files
+    files = [f"r{i:02d}.txt" for i in range(20)]
+    by_id: dict[str, str] = {}
+    for f in files:  # find two files whose derived ids meet
+        clash = by_id.setdefault(patient_id(f), f)
+        if clash != f:
+            break
+    base = [row(clash, "left", t_stage="T2")]
+    before = _pids(written(base))
+    with pytest.raises(OutputRefused, match=rf"patientIdNumber {patient_id(f)} would name two patients "
+                                            rf"\({clash} and {f}\).*--naaccr-ids"):
+        written(base + [row(f, "left", t_stage="T1")])
+    # The site maps the newcomer: both are exported, the old report keeps its number.
+    fh = io.StringIO()
+    registry.writer_for("x.naaccr.xml").with_patient_ids({f: "00000099"}).write_rows(
+        fh, base + [row(f, "left", t_stage="T1")])
+    after = _pids(fh.getvalue())
+    assert after[clash] == before[clash] and after[f] == "00000099"
+    # The full digest rides beside the 8 digits, in pathx's extension element.
+    keys = [k.text for k in ET.fromstring(fh.getvalue().encode()).iter(f"{{{PX}}}PatientKey")]
+    assert naaccr.path_digest(clash) in keys and "00000099" in keys
+
+
+def test_a_site_mapping_file_names_patients_and_groups_their_reports(tmp_path):
+    from export_rows import row
+
+    from pathx.outputs.naaccr_writer import load_patient_ids
+
+    csv_path = tmp_path / "ids.csv"
+    csv_path.write_text("path,patient_id\na.txt,4711\nb.txt,4711\n")
+    ids = load_patient_ids(csv_path)
+    assert ids == {"a.txt": "00004711", "b.txt": "00004711"}
+    fh = io.StringIO()
+    registry.writer_for("x.naaccr.xml").with_patient_ids(ids).write_rows(
+        fh, [row("a.txt", "left", t_stage="T2"), row("b.txt", "right", t_stage="T1")])
+    root = ET.fromstring(fh.getvalue().encode())
+    (patient,) = root.findall(f"{NS}Patient")  # one patient, two tumours
+    assert [items(t)["tumorRecordNumber"] for t in patient.findall(f"{NS}Tumor")] == ["01", "02"]
+    csv_path.write_text("path,patient_id\na.txt,47x1\n")
+    with pytest.raises(ValueError, match="ids.csv line 2"):
+        load_patient_ids(csv_path)
 
 
 def test_text_xml_cannot_hold_is_escaped_and_still_reads_back():

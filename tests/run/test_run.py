@@ -603,6 +603,8 @@ def test_moved_file_takes_over_its_row_and_prune_removes_deleted_ones(tmp_path):
 
 
 def test_prune_refuses_an_empty_input_and_a_single_file(tmp_path):
+    from pathx.run.runner import EXIT_ENVIRONMENT
+
     inp, out = tmp_path / "in", tmp_path / "out.csv"
     files = write_reports(inp, 2)
     _run(inp, out)
@@ -610,7 +612,7 @@ def test_prune_refuses_an_empty_input_and_a_single_file(tmp_path):
     for f in files:
         f.unlink()
     s = _run(inp, out, prune=True)
-    assert s.pruned == 0 and "removed nothing" in s.message
+    assert s.pruned == 0 and s.exit_code == EXIT_ENVIRONMENT and "holds no report file" in s.message
     assert {r["file"] for r in read_rows(out)} == {"r000.txt", "r001.txt"}
     write_reports(inp, 1)
     assert _run(inp / "r000.txt", tmp_path / "one.csv", prune=True).exit_code == EXIT_USAGE
