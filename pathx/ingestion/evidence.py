@@ -27,11 +27,13 @@ from pathx.ingestion.prompt import Prompt, build_prompt
 GAP = " ... "
 NO_EVIDENCE = "(no sentence names this field)"
 MAX_SENTENCE = 320  # characters; a longer run (a flattened table) is cut at spaces
-DEFAULT_BUDGET = 700  # characters per field (about 200 MiniLM tokens)
+DEFAULT_BUDGET = 400  # characters per field (about 110 MiniLM tokens)
 
 # A sentence ends at . ; ! ? followed by white space (not inside "2.5 cm"), or at a wide gap of
 # spaces (columns of a table), or at a line break.
 _SPLIT = re.compile(r"(?<=[.;!?])\s+|[ \t]{3,}|\t+")
+
+_GOES_ON = re.compile(r"[a-z]|\d+(?![.)]\s)")
 
 
 @lru_cache(maxsize=None)
@@ -42,7 +44,7 @@ def _cues(task: str) -> tuple[re.Pattern, ...]:
 def sentences(text: str) -> list[tuple[int, int]]:
     """Spans of the text's sentences, in order, without surrounding white space. A line break
     ends a sentence unless the line ends without punctuation and the next starts in lower case
-    (a hard-wrapped sentence goes on)."""
+    or with a number that is no enumeration ("3.4 cm", not "1. LEFT"): a hard-wrapped sentence goes on."""
     spans: list[tuple[int, int]] = []
     pos, run = 0, 0
     lines = text.splitlines(keepends=True)
@@ -50,7 +52,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
         pos += len(line)
         body = line.rstrip()
         nxt = lines[n + 1].lstrip() if n + 1 < len(lines) else ""
-        if body and nxt[:1].islower() and not body.endswith((".", ":", ";", "!", "?")):
+        if body and _GOES_ON.match(nxt) and not body.endswith((".", ":", ";", "!", "?")):
             continue  # wrapped: the sentence goes on on the next line
         _split_run(spans, text, run, pos)
         run = pos
@@ -136,18 +138,20 @@ def field_evidence(text: str, task: str, budget: int = DEFAULT_BUDGET) -> str:
     return "".join(parts)
 
 
-def evidence_prompt(text: str, task: str, hints: list[str] | None = None, value: str | None = None,
-                    budget: int = DEFAULT_BUDGET, with_hints: bool = True) -> Prompt:
+def evidence_prompt(text: str, task: str, value: str | None = None, budget: int = DEFAULT_BUDGET,
+                    with_hints: bool = True) -> Prompt:
     """The one-field prompt (Field/Classes/Report/Hints) whose Report block is the field's
-    evidence. `with_hints=False` leaves the hint line `none`: the model reads alone."""
+    evidence and whose hint line holds only the rule engine's value ("T_hint: T2 | none"; the
+    rules' evidence is in the Report block already), `none` when the rules found nothing or
+    with `with_hints=False` (the model reads alone)."""
     evidence = field_evidence(text, task, budget)
-    if not with_hints:
+    if not with_hints or value is None:
         return build_prompt(evidence, None, (task,))
-    return build_prompt(evidence, {task: hints or []}, (task,), {task: value})
+    return build_prompt(evidence, {task: []}, (task,), {task: value})
 
 
-def field_prompts(text: str, tasks, hints: dict | None, values: dict | None, budget: int = DEFAULT_BUDGET,
+def field_prompts(text: str, tasks, values: dict | None, budget: int = DEFAULT_BUDGET,
                   with_hints: bool = True) -> dict[str, Prompt]:
     """{task: evidence_prompt} for every task of a unit."""
-    hints, values = hints or {}, values or {}
-    return {t: evidence_prompt(text, t, hints.get(t), values.get(t), budget, with_hints) for t in tasks}
+    values = values or {}
+    return {t: evidence_prompt(text, t, values.get(t), budget, with_hints) for t in tasks}

@@ -265,7 +265,7 @@ def _single_unit(text: str, file: str, engine, options: IngestOptions, report_te
     if options.slice_mode == "evidence":
         if values is None and findings is not None:
             values = {t: f.value if f else None for t, f in findings.items()}
-        per_field = evidence.field_prompts(text, options.tasks, hints, values, options.max_report_chars,
+        per_field = evidence.field_prompts(text, options.tasks, values, options.max_report_chars,
                                            with_hints=options.evidence_hints and engine is not None)
         sliced = "\n".join(f"[{fields.FIELD_NAMES[t]}] {evidence.field_evidence(text, t, options.max_report_chars)}"
                            for t in options.tasks)

@@ -13,10 +13,14 @@ attention mask, so it is right for either padding side; the pad token is always 
 Backbone facts (family, positions) come from the architecture table (pathx.model.backbones),
 adapters from their registry (pathx.model.adapters); building and loading is pathx.model.build,
 batched inference pathx.model.inference. Heads are fp32 and run outside autocast; the backbone
-runs under bf16 autocast and, with quant="nf4", is stored in 4-bit NormalFloat (QLoRA).
+runs under bf16 autocast where the hardware has bf16 arithmetic (CUDA; a CPU with AVX512-BF16 or
+AMX, or PATHX_CPU_BF16=1) and in fp32 elsewhere: on a CPU without it, bf16 matmuls are emulated and
+measured 60x slower than fp32 (docs/benchmarks.md). With quant="nf4" the backbone is stored in 4-bit
+NormalFloat (QLoRA).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -54,6 +58,23 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.
     raise PathxError(f"unknown pooling {how!r}; use {', '.join(POOLINGS)}")
 
 
+
+
+@functools.lru_cache(maxsize=None)
+def _cpu_has_bf16() -> bool:
+    if os.environ.get("PATHX_CPU_BF16") in ("0", "1"):
+        return os.environ["PATHX_CPU_BF16"] == "1"
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def bf16_autocast(device: torch.device):
+    """The backbone's autocast context: bf16 where the device computes it natively, else off (fp32)."""
+    enabled = device.type == "cuda" or (device.type == "cpu" and _cpu_has_bf16())
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -106,7 +127,7 @@ class MultiTaskClassifier(nn.Module):
         for i in range(0, len(ids), batch_size):
             batch = self.collate(ids[i : i + batch_size])
             positions = batch.get("task_positions")
-            with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            with bf16_autocast(self.device):
                 feats.append(self.pooled(batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device),
                                          None if positions is None else positions.to(self.device)).float())
         f = torch.cat(feats).reshape(-1, self.model_config.hidden_size)  # task vectors pooled together
@@ -174,7 +195,7 @@ class MultiTaskClassifier(nn.Module):
                 rule_values: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         device = self.device
         input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16):
+        with bf16_autocast(device):
             pooled = self.pooled(input_ids, attention_mask, task_positions)
         # Heads stay in full precision.
         with torch.autocast(device.type, enabled=False):

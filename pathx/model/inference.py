@@ -1,5 +1,5 @@
 """Batched inference of a MultiTaskClassifier: length-sorted dynamic padding, no_grad, bf16
-autocast. `Predictor.predict_proba` gives {task: (n, C) probabilities}; `predict` the top class
+autocast where the device computes bf16 natively (classifier.bf16_autocast). `Predictor.predict_proba` gives {task: (n, C) probabilities}; `predict` the top class
 per task as a TaskPrediction ("not reported" becomes label None, as in the output contract)."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class TaskPrediction:
 
 
 class Inference:
-    """Batched inference: length-sorted dynamic padding, no_grad, bf16 autocast."""
+    """Batched inference: length-sorted dynamic padding, no_grad, bf16 autocast where native."""
 
     def __init__(self, model: MultiTaskClassifier, batch_size: int = 8):
         self.model = model
