@@ -281,6 +281,12 @@ class World:
         return "".join(self.r.choice("0123456789") for _ in range(n))
 
     def mrn(self) -> P:
+        """The patient's one MRN (a report holds one patient: several MRNs mean several reports)."""
+        if getattr(self, "_mrn", None) is None:
+            self._mrn = self._new_mrn()
+        return P("mrn", self._mrn.children[0])
+
+    def _new_mrn(self) -> P:
         r = self.r
         f = r.randrange(7)
         v = (
@@ -498,7 +504,7 @@ _PLACEHOLDER = re.compile(r"\[(NAME|DATE|MRN|ACCESSION|PHONE|ADDRESS|ID|AGE|EMAI
 
 _BODY_START = re.compile(
     r"(?im)^[ \t>*+o-]*(clinical|history|diagnos|final diag|pertinent|gross|macroscopic|synoptic|"
-    r"we have reviewed|a[.)]\s|part a|microscopic|consult)"
+    r"we have reviewed|a[.)]\s|part a|consult)"
 )
 
 
@@ -513,7 +519,8 @@ def corpus_body(w: World, seed: int, index: int) -> list | None:
     rep = corpus.render_report(seed, index, style, "txt", phi=False, noise=False)
     text = rep["text"]
     m0 = _BODY_START.search(text)  # drop the corpus's own header: this module writes its own
-    text = text[m0.start() :] if m0 else text
+    if m0 and re.search(r"(?i)breast", text[m0.start() :]) and re.search(r"(?i)carcinoma|\bidc\b|dcis", text[m0.start() :]):
+        text = text[m0.start() :]
     items: list = []
     pos = 0
     for m in _PLACEHOLDER.finditer(text):
@@ -522,7 +529,8 @@ def corpus_body(w: World, seed: int, index: int) -> list | None:
         if k == "NAME":
             items.extend([w.name()] if r.random() < 0.5 else w.doc(r.randrange(4), r.randrange(4)))
         elif k == "DATE":
-            items.append(w.other_date())
+            before = text[max(0, m.start() - 24) : m.start()].lower()
+            items.append(w.date(w.dob, "dob") if re.search(r"dob|birth|born", before) else w.other_date())
         elif k == "MRN":
             items.append(w.mrn())
         elif k == "ACCESSION":
