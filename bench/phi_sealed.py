@@ -104,15 +104,15 @@ class Hay:
     """One output's text, indexed for fast whole-word and digit-run lookups."""
 
     def __init__(self, text: str):
-        self.low = text.lower()
+        self.low = re.sub(r"\s+", " ", text.lower())
         self.words = set(re.findall(r"\w+", self.low))
         self.digits = set(re.findall(r"\d+", _JOIN.sub("", text)))
 
     def has(self, kind: str, s: str) -> bool:
         toks = re.findall(r"\w+", s.lower())
-        if toks and all(t in self.words for t in toks):
-            pat = r"\s+".join(re.escape(x) for x in s.lower().split())
-            if re.search(rf"(?<!\w){pat}(?!\w)", self.low):
+        lit = " ".join(s.lower().split())
+        if toks and all(t in self.words for t in toks) and lit in self.low:
+            if re.search(rf"(?<!\w){re.escape(lit)}(?!\w)", self.low):
                 return True
         if kind in NUMERIC:
             d = re.sub(r"\D", "", s)
