@@ -197,7 +197,24 @@ def score_set(units, model, engine) -> dict:
     return out
 
 
-READERS = ("rules", "hints", "alone", "fill")
+def _none(label: str) -> str | None:
+    return None if label == schema.NOT_REPORTED else label
+
+
+def policy_rows(scored: dict, which: str) -> dict:
+    """CombinePolicy.fit rows from scored rows, the model read alone or with hints."""
+    return {t: [{"gold": _none(r["gold"]), "rules": _none(r["rules"]), "model": _none(r[which]),
+                 "p": r["p_" + which]} for r in rows] for t, rows in scored.items()}
+
+
+def apply_policy(scored: dict, policy, which: str, key: str) -> None:
+    for t, rows in scored.items():
+        for r in rows:
+            label, _ = policy.decide(t, _none(r["rules"]), _none(r[which]), r["p_" + which])
+            r[key] = label or schema.NOT_REPORTED
+
+
+READERS = ("rules", "hints", "alone", "fill", "comb_alone", "comb_hints")
 
 
 def f1_table(scored: dict) -> dict:
@@ -220,9 +237,22 @@ def cmd_eval(args) -> None:
     out = Path(args.out)
     engine = RuleEngine.load()
     model = BundlePredictor.load(Path(args.model or out / "run"), device="cpu", batch_size=64).inference
+    from pathx.predictors.combined import CombinePolicy
+
     results = {}
+    # The combine policy is fitted on the validation reports (training styles, held out from training,
+    # augmented), never on a set it is scored on below.
+    val_units, _ = generated_units(2000, 80, TRAIN_STYLES, engine, aug=True)
+    val_scored = score_set(val_units, model, engine)
+    policies = {w: CombinePolicy.fit(policy_rows(val_scored, w), fitted_on="bench/reader.py validation reports "
+                                     f"(seed 2000, 80 generated, training styles, augmented; model {w})")
+                for w in ("alone", "hints")}
+    results["policies"] = {w: p.to_dict() for w, p in policies.items()}
+    print(json.dumps(results["policies"], indent=1))
     for name, units in eval_sets(engine, args.n, args.sealed).items():
         scored = score_set(units, model, engine)
+        for w, p in policies.items():
+            apply_policy(scored, p, w, "comb_" + w)
         table = f1_table(scored)
         results[name] = {"table": table, "rows": scored}
         print(f"\n{name}: {len(units)} units   macro-F1 per field ({', '.join(READERS)})")

@@ -60,6 +60,9 @@ def fit_dir_info(fit_dir: Path, name: str, version: str) -> dict:
         "rule_files": pipeline.get("rule_files"),
         "data": pipeline.get("data"),
         "metrics": _metrics_summary(metrics),
+        # the learned reader's extras (bench/reader.py writes them into pipeline.json): the rules/model
+        # combine policy (predictors/combined.py), its recipe and first-sight evaluation figures
+        **{k: pipeline[k] for k in ("combine", "recipe", "evaluation") if pipeline.get(k) is not None},
     }
 
 

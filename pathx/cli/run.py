@@ -16,10 +16,12 @@ from pathx.run.faults import EXIT_ENVIRONMENT, EXIT_USAGE
 @click.argument("input_path", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help=f"Output file; its suffix picks the format: {suffix_help()}.")
-@click.option("--engine", type=RegistryChoice("pathx.training.evaluation:RULE_ENGINES", before=("auto", "model")),
+@click.option("--engine", type=RegistryChoice("pathx.training.evaluation:RULE_ENGINES", before=("auto", "combined", "model")),
               default="auto", show_default=True,
               help="model = a trained bundle; rules = the rule engine; naive = the paper's regex baseline; "
-                   "auto = what bundles/DEFAULT names: a bundle, or `rules` (shipped: the rule engine, which "
+                   "combined = two readers, the rules and a reader bundle (evidence input), decided per field by "
+                   "the policy the bundle carries (--bundle, or bundles/DEFAULT); "
+                   "auto = what bundles/DEFAULT names: a bundle (combined when it carries a policy), or `rules` (shipped: the rule engine, which "
                    "reads real reports better than the shipped bundle; docs/benchmarks.md); rules also when there is "
                    "no DEFAULT file. A DEFAULT naming a missing or invalid bundle is an error, exit 5.")
 @click.option("--bundle", "bundle", type=click.Path(path_type=Path), default=None,

@@ -1,17 +1,19 @@
 """`make_predictor`: the one place an engine name (`pathx run --engine`, `pathx eval`) becomes a
-Predictor (pathx.predictors.base): rules, naive, or a model bundle (eager or lazy)."""
+Predictor (pathx.predictors.base): rules, naive, a model bundle (eager or lazy), or both readers
+(`combined`: the rules and an evidence-input bundle that carries a combine policy)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from pathx.errors import PathxError
 
-ENGINES = ("auto", "model", "rules", "naive")
+ENGINES = ("auto", "combined", "model", "rules", "naive")
 
 
 def make_predictor(engine_name: str, bundle=None, base=None, device: str | None = None, lazy: bool = False):
     """Build the predictor `pathx run --engine` names; `auto` = what bundles/DEFAULT names (a bundle or
-    `rules`), rules when there is no DEFAULT.
+    `rules`), rules when there is no DEFAULT; a bundle that carries a combine policy runs as
+    `combined` under `auto` (both readers), as the model alone under `model`.
 
     `auto` falls back to rules only when there is no bundles/DEFAULT at all; a DEFAULT naming a
     missing or invalid bundle raises EnvironmentFault (never a silent change of engine).
@@ -22,14 +24,16 @@ def make_predictor(engine_name: str, bundle=None, base=None, device: str | None 
     from pathx.errors import EnvironmentFault, RuleFileError
 
     try:
-        if engine_name in ("auto", "model") and bundle is None:
+        if engine_name in ("auto", "model", "combined") and bundle is None:
             try:
                 bundle = default_bundle_checked()
             except DefaultBundleMissing as err:
                 raise EnvironmentFault(f"{err}: install that bundle, fix bundles/DEFAULT, or choose "
                                        "--engine rules / --bundle FILE") from None
         if engine_name == "auto":
-            engine_name = "model" if bundle else "rules"
+            engine_name = ("combined" if _has_policy(bundle) else "model") if bundle else "rules"
+        if engine_name == "combined":
+            return _combined(bundle, base, device, lazy)
         if engine_name in ("rules", "naive"):
             from pathx.predictors.simple import NaivePredictor, RulesPredictor
 
@@ -50,4 +54,35 @@ def make_predictor(engine_name: str, bundle=None, base=None, device: str | None 
                 raise EnvironmentFault(f"cannot use bundle {cause}") from None
     except RuleFileError as err:
         raise EnvironmentFault(f"rule files unusable: {err}") from None
-    raise ValueError(f"unknown engine {engine_name!r}; choose model, rules or naive")
+    raise ValueError(f"unknown engine {engine_name!r}; choose {', '.join(ENGINES)}")
+
+
+def _has_policy(bundle) -> bool:
+    from pathx.bundle.export import fit_dir_info
+    from pathx.bundle.reader import read_metadata
+
+    path = Path(bundle)
+    try:
+        info = fit_dir_info(path, path.name, "0.0.0-dev") if path.is_dir() else read_metadata(path)
+        return bool(info.get("combine"))
+    except (PathxError, OSError, ValueError):
+        return False  # make_predictor's model branch reports the bad bundle
+
+
+def _combined(bundle, base, device, lazy: bool):
+    """Rules + the bundle's model, decided per field by the bundle's combine policy."""
+    from pathx.bundle.reader import BundleError
+    from pathx.errors import EnvironmentFault
+    from pathx.predictors.combined import CombinedPredictor, CombinePolicy
+    from pathx.predictors.simple import RulesPredictor
+
+    if bundle is None:
+        raise PathxError("--engine combined needs a reader bundle: pass --bundle FILE (see `pathx bundle list`)")
+    model = make_predictor("model", bundle=bundle, base=base, device=device, lazy=lazy)
+    policy = model.info.get("combine")
+    if not policy:
+        raise EnvironmentFault(f"bundle {Path(bundle).name} carries no combine policy; use --engine model")
+    try:
+        return CombinedPredictor(RulesPredictor(), model, CombinePolicy.from_dict(policy))
+    except (ValueError, BundleError) as err:
+        raise EnvironmentFault(f"bundle {Path(bundle).name}: {err}") from None

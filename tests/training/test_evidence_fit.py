@@ -71,3 +71,35 @@ def test_the_fit_records_evidence_input_and_a_bundle_predicts_each_field_from_it
             assert torch.allclose(probs[task][i], alone, atol=1e-5)  # read from its own prompt, nothing else
             top = predictor.inference.model.model_config.classes[task][int(alone.argmax())]
             assert rows[i][task].label == (None if top == schema.NOT_REPORTED else top)
+
+
+@pytest.mark.slow
+def test_a_bundle_with_a_combine_policy_runs_both_readers_under_auto(reader, tmp_path):
+    from pathx.predictors.combined import NEVER, CombinedPredictor
+    from pathx.predictors.factory import make_predictor
+
+    info = json.loads((reader["fit"] / "pipeline.json").read_text())
+    fit2 = tmp_path / "fit2"
+    fit2.mkdir()
+    for f in reader["fit"].iterdir():
+        if f.is_file():
+            (fit2 / f.name).write_bytes(f.read_bytes())
+    # rules win everywhere except: the model fills a field the rules left empty
+    info["combine"] = {"thresholds": {t: {"fill": 0.0, "dissent": NEVER, "disagree": NEVER} for t in schema.TASKS},
+                       "fitted_on": "test"}
+    (fit2 / "pipeline.json").write_text(json.dumps(info))
+    bundle = export(fit2, tmp_path / "reader-0.2.0.safetensors", name="reader", version="0.2.0")
+    predictor = make_predictor("auto", bundle=bundle, base=str(reader["base"]), device="cpu")
+    assert isinstance(predictor, CombinedPredictor)
+    units = units_from_text((reader["labeled"].parent / reader["rows"][1]["path"]).read_text(), "x.txt",
+                            predictor.engine, predictor.ingest_options())
+    combined = predictor.predict(units)
+    rules = predictor.rules.predict(units)
+    model = predictor.model.predict(units)
+    for c, r, m in zip(combined, rules, model):
+        for t in schema.TASKS:
+            want = r[t].label if r[t].label is not None else m[t].label
+            assert c[t].label == want
+            assert c[t].needs_review == (r[t].label != m[t].label or r[t].needs_review or m[t].needs_review)
+    assert isinstance(make_predictor("model", bundle=bundle, base=str(reader["base"]), device="cpu"),
+                      BundlePredictor)  # the model alone stays available
