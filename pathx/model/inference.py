@@ -1,10 +1,15 @@
 """Batched inference of a MultiTaskClassifier: length-sorted dynamic padding, no_grad, bf16
 autocast. `Predictor.predict_proba` gives {task: (n, C) probabilities}; `predict` the top class
-per task as a TaskPrediction ("not reported" becomes label None, as in the output contract)."""
+per task as a TaskPrediction ("not reported" becomes label None, as in the output contract).
+
+Both take `stop_check`, called before each forward batch: it raises to abandon the prediction (the
+runner's raises StopNow once SIGINT/SIGTERM came), so a stop waits for one forward batch at most,
+not for every prompt of a run batch (128 files: tens of seconds on a CPU)."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -38,8 +43,10 @@ class Inference:
     def tasks(self) -> list[str]:
         return self.model.tasks
 
-    def predict_proba(self, prompts: list[str]) -> dict[str, torch.Tensor]:
-        """{task: (n, C) float32 probabilities} in the order of `prompts`."""
+    def predict_proba(self, prompts: list[str], stop_check: Callable[[], None] | None = None
+                      ) -> dict[str, torch.Tensor]:
+        """{task: (n, C) float32 probabilities} in the order of `prompts`; `stop_check()` runs before each
+        forward batch and may raise to stop (nothing is returned then)."""
         model = self.model
         was_training = model.training
         model.eval()
@@ -49,6 +56,8 @@ class Inference:
         try:
             with torch.no_grad():
                 for start in range(0, len(order), self.batch_size):
+                    if stop_check is not None:
+                        stop_check()
                     chunk = order[start : start + self.batch_size]
                     logits = model(**model.collate([ids[i] for i in chunk]))
                     for t, lg in logits.items():
@@ -57,8 +66,9 @@ class Inference:
             model.train(was_training)
         return probs
 
-    def predict(self, prompts: list[str]) -> list[dict[str, TaskPrediction]]:
-        probs = self.predict_proba(prompts)
+    def predict(self, prompts: list[str], stop_check: Callable[[], None] | None = None
+                ) -> list[dict[str, TaskPrediction]]:
+        probs = self.predict_proba(prompts, stop_check)
         classes = self.model.model_config.classes
         out: list[dict[str, TaskPrediction]] = [{} for _ in range(len(prompts))]
         for t, p in probs.items():
