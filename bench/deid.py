@@ -4,7 +4,7 @@ Prints the recall of planted PHI (target 100%) and the share of non-PHI clinical
 lost (target at most 2%), plus the share of all non-PHI words touched and the speed.
 
 Two independent generators: pathxgen/phi_cases.py (written with the rules; exact spans) and
-the demo corpus (pathx/corpus.py, written separately; its gold lists each planted value, so
+the demo corpus (pathxgen/corpus.py, written separately; its gold lists each planted value, so
 the check there is "does the value still appear in the output").
 
     python bench/deid.py [--n 300] [--seed 1]

@@ -12,7 +12,7 @@ with no label row is listed as an extra. Empty output = "not reported", which is
     python bench/realdev.py --labels CORPUS/gold.jsonl --reports CORPUS   # a generated corpus (`pathx demo`)
 
 A figure from this script for a model or threshold tuned on these reports must be cross-validated
-over reports (k >= 4; see bench/realcv.py); the rule engine was developed on them, so its figure here
+over reports (k >= 4; as `bench/calibrate_review.py --cv` does for the review policy); the rule engine was developed on them, so its figure here
 is a development figure, not a held-out one.
 """
 from __future__ import annotations

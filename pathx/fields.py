@@ -9,7 +9,7 @@ generative baseline's answer parsing and the benchmark tables (bench/).
 
 Adding a field (Ki-67, say) is one `Field` entry plus its rules in the rule file it names (and,
 when none of the resolvers in pathx/rules/resolve.py fits, one new resolver there);
-tests/rules/test_registry.py fails while any of those pieces is missing.
+tests/rules/test_field_registry.py fails while any of those pieces is missing.
 
 `pathx.schema` is the older name of this module and stays importable as an alias.
 """

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from pathx.cli.errors import command_errors
+from pathx.cli.errors import CommandError, command_errors
+from pathx.run.faults import EXIT_USAGE
 
 
 @click.group()
@@ -21,11 +22,20 @@ def bundle() -> None:
 @click.option("--name", default=None, help="Bundle name (default: the fit folder's name).")
 @click.option("--version", "version", default="1.0.0", show_default=True, help="Semantic version.")
 @click.option("--merge", is_flag=True, help="Also write NAME.merged.safetensors with LoRA folded into the base weights.")
+@click.option("--force", is_flag=True, help="Replace an existing OUTPUT (and its merged copy).")
 @command_errors()
-def bundle_export(fit_dir: Path, output: Path, name: str | None, version: str, merge: bool) -> None:
-    """Write a bundle from a `pathx fit` output folder."""
+def bundle_export(fit_dir: Path, output: Path, name: str | None, version: str, merge: bool, force: bool) -> None:
+    """Write a bundle from a `pathx fit` output folder.
+
+    An existing OUTPUT (or, with --merge, NAME.merged.safetensors) is not replaced without --force (exit 2):
+    a bundle named in bundles/DEFAULT or by a cron line is never overwritten by a typo.
+    """
     from pathx.bundle.core import export
 
+    targets = [output] + ([output.with_name(output.stem + ".merged.safetensors")] if merge else [])
+    for target in targets:
+        if (target.exists() or target.is_symlink()) and not force:
+            raise CommandError(f"{target} exists; use --force to replace it", EXIT_USAGE)
     path = export(fit_dir, output, name=name, version=version, merge=merge)
     click.echo(f"wrote {path}" + (" (and a merged copy)" if merge else ""))
 

@@ -12,12 +12,11 @@ sheet with filled correct_value/note cells, `review-import` an existing -o. Refu
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from pathx.cli.errors import CommandError, command_errors
+from pathx.cli.errors import CommandError, command_errors, fail
 from pathx.review.page import REVIEW_HELP
 from pathx.review.sheet import IMPORT_HELP
 from pathx.run.faults import EXIT_FAILED, EXIT_USAGE
@@ -76,7 +75,9 @@ def review_import(sheet: Path, input_root: Path, source: Path | None, output: Pa
         _check_suffix(source, "--from")
     report = import_sheet(sheet, output, input_root=input_root, source_output=source)
     click.echo(report.text(), nl=False)
-    sys.exit(EXIT_FAILED if report.invalid else 0)
+    if report.invalid:  # the list is above; stderr gets the one error line a cron mail shows
+        fail(f"{sheet}: {len(report.invalid)} sheet line(s) skipped, the rest imported; first: {report.invalid[0]}",
+             EXIT_FAILED)
 
 
 def _refuse_same(path: Path, name: str, others: dict[str, Path | None]) -> None:

@@ -3,7 +3,7 @@
 PDF pages keep their text layer (pypdf) when it is usable. A page whose layer is empty
 (scanned, faxed, flattened to outlines), only a stamp over a page image, or garbage
 (a font without a Unicode map extracts as control characters or non-words) is rendered
-with pypdfium2 and sent to OCR (pathx/ocr.py).
+with pypdfium2 and sent to OCR (pathx/ingestion/ocr.py).
 
 Every bad input raises `ReportError` with one line naming the file and the cause. Messages
 never quote file content: it is undeidentified report text (PHI).

@@ -1,10 +1,20 @@
 """Batched inference of a MultiTaskClassifier: length-sorted dynamic padding, no_grad, bf16
+<<<<<<< HEAD
 autocast where the device computes bf16 natively (classifier.bf16_autocast). `Predictor.predict_proba` gives {task: (n, C) probabilities}; `predict` the top class
 per task as a TaskPrediction ("not reported" becomes label None, as in the output contract)."""
+=======
+autocast. `Predictor.predict_proba` gives {task: (n, C) probabilities}; `predict` the top class
+per task as a TaskPrediction ("not reported" becomes label None, as in the output contract).
+
+Both take `stop_check`, called before each forward batch: it raises to abandon the prediction (the
+runner's raises StopNow once SIGINT/SIGTERM came), so a stop waits for one forward batch at most,
+not for every prompt of a run batch (128 files: tens of seconds on a CPU)."""
+>>>>>>> small
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -38,8 +48,10 @@ class Inference:
     def tasks(self) -> list[str]:
         return self.model.tasks
 
-    def predict_proba(self, prompts: list[str]) -> dict[str, torch.Tensor]:
-        """{task: (n, C) float32 probabilities} in the order of `prompts`."""
+    def predict_proba(self, prompts: list[str], stop_check: Callable[[], None] | None = None
+                      ) -> dict[str, torch.Tensor]:
+        """{task: (n, C) float32 probabilities} in the order of `prompts`; `stop_check()` runs before each
+        forward batch and may raise to stop (nothing is returned then)."""
         model = self.model
         was_training = model.training
         model.eval()
@@ -49,6 +61,8 @@ class Inference:
         try:
             with torch.no_grad():
                 for start in range(0, len(order), self.batch_size):
+                    if stop_check is not None:
+                        stop_check()
                     chunk = order[start : start + self.batch_size]
                     logits = model(**model.collate([ids[i] for i in chunk]))
                     for t, lg in logits.items():
@@ -57,24 +71,27 @@ class Inference:
             model.train(was_training)
         return probs
 
-    def predict(self, prompts: list[str]) -> list[dict[str, TaskPrediction]]:
-        probs = self.predict_proba(prompts)
+    def predict(self, prompts: list[str], stop_check: Callable[[], None] | None = None
+                ) -> list[dict[str, TaskPrediction]]:
+        probs = self.predict_proba(prompts, stop_check)
         out: list[dict[str, TaskPrediction]] = [{} for _ in range(len(prompts))]
         for t, p in probs.items():
             for i in range(len(prompts)):
                 out[i][t] = self._task_prediction(t, p[i])
         return out
 
-    def predict_fields(self, field_prompts: list[dict[str, str]]) -> list[dict[str, TaskPrediction]]:
+    def predict_fields(self, field_prompts: list[dict[str, str]], stop_check: Callable[[], None] | None = None
+                       ) -> list[dict[str, TaskPrediction]]:
         """Per unit {task: one-field prompt} (evidence input) -> per unit {task: prediction}, each
         task read by its own head from its own prompt, all prompts in one batched pass."""
-        probs = self.field_proba(field_prompts)
+        probs = self.field_proba(field_prompts, stop_check)
         return [{t: self._task_prediction(t, p[i]) for t, p in probs.items()} for i in range(len(field_prompts))]
 
-    def field_proba(self, field_prompts: list[dict[str, str]]) -> dict[str, torch.Tensor]:
+    def field_proba(self, field_prompts: list[dict[str, str]], stop_check: Callable[[], None] | None = None
+                    ) -> dict[str, torch.Tensor]:
         """{task: (n, C) probabilities}, row i from task's head on unit i's prompt for that task."""
         flat = [(i, t, p) for i, prompts in enumerate(field_prompts) for t, p in prompts.items() if t in self.tasks]
-        probs = self.predict_proba([p for _, _, p in flat])
+        probs = self.predict_proba([p for _, _, p in flat], stop_check)
         out = {t: torch.zeros(len(field_prompts), len(self.model.model_config.classes[t])) for t in self.tasks}
         for row, (i, t, _) in enumerate(flat):
             out[t][i] = probs[t][row]

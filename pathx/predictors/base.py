@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 class Predictor(Protocol):
     """Units in, one {task: FieldPrediction} per unit out, in order.
 
-    name:    the `bundle` output column (e.g. "rules-1.1.0", "minilm-prior-0.2.0").
+    name:    the `bundle` output column (e.g. "rules-1.2.0", "minilm-prior-0.2.0").
     version: part of the ledger key; a new bundle content or rule set reprocesses files.
     engine:  the rule engine whose findings give prompts their hints and rows their evidence,
              or None (the naive baseline). A lazy bundle predictor compiles it on first access.

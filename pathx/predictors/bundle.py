@@ -4,11 +4,14 @@
                                    or a `pathx fit` output folder (for evaluating before export)
     LazyBundlePredictor(path)      the same, with the model loaded on the first predict
 
-Both implement pathx.predictors.base.Predictor.
+Both implement pathx.predictors.base.Predictor. Their `stop_check` (default None) is called between
+forward batches and may raise to abandon a predict: `pathx run` sets it so that SIGINT/SIGTERM stops
+a prediction within one forward batch (pathx.run.predict.predict_batch).
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from pathx import schema
 from pathx.bundle.reader import HASH_KEY, Bundle, BundleError, fit_dir_bundle, load_model, open_bundle, read_metadata
@@ -49,6 +52,7 @@ class BundlePredictor:
         self.thresholds = bundle.info.get("thresholds", {})
         self.tasks = bundle.info["tasks"]
         self.inference = Inference(model, batch_size=batch_size)
+        self.stop_check: Callable[[], None] | None = None  # between forward batches; may raise to stop
 
     @classmethod
     def load(cls, path: str | Path, base: str | None = None, device: str | None = None,
@@ -68,9 +72,9 @@ class BundlePredictor:
         if not units:
             return []
         if all(u.field_prompts is not None for u in units):  # evidence input: one prompt per field
-            preds = self.inference.predict_fields([u.field_prompts for u in units])
+            preds = self.inference.predict_fields([u.field_prompts for u in units], stop_check=self.stop_check)
         else:
-            preds = self.inference.predict([u.prompt for u in units])
+            preds = self.inference.predict([u.prompt for u in units], stop_check=self.stop_check)
         out = []
         for unit, pred in zip(units, preds):
             findings = unit.findings_by(self.engine) if self.engine is not None else {}
@@ -117,6 +121,7 @@ class LazyBundlePredictor:
         self.tasks = info["tasks"]
         self._loaded: BundlePredictor | None = None
         self._engine = None
+        self.stop_check: Callable[[], None] | None = None  # handed to the loaded predictor
 
     @property
     def engine(self):
@@ -136,6 +141,7 @@ class LazyBundlePredictor:
     def predict(self, units) -> list[dict]:
         if self._loaded is None:
             self._loaded = self._load()
+        self._loaded.stop_check = self.stop_check
         return self._loaded.predict(units)
 
     def _load(self) -> BundlePredictor:

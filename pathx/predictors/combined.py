@@ -99,6 +99,15 @@ class CombinedPredictor:
     def ingest_options(self, **overrides):
         return self.model.ingest_options(**overrides)
 
+    @property
+    def stop_check(self):
+        """The model's check between forward batches (the runner sets it; see run/predict.py)."""
+        return self.model.stop_check
+
+    @stop_check.setter
+    def stop_check(self, fn) -> None:
+        self.model.stop_check = fn
+
     def predict(self, units) -> list[dict]:
         from pathx.outputs.rows import FieldPrediction
 

@@ -7,7 +7,7 @@ the NCI PDQ "Breast Cancer Treatment (Health Professional Version)". Each file's
 source and lists the footnotes applied. They are validated when loaded: every T x N x M cell of
 pathx's vocabulary present exactly once, every stage and receptor column valid.
 
-Inputs are pathx labels (pathx/schema.py VOCAB); None or "" means "not reported". A result of None
+Inputs are pathx labels (pathx/fields.py VOCAB); None or "" means "not reported". A result of None
 means "no stage group": an input is missing, the published table has no row for the combination,
 or the table does not apply. Decisions (see docs in the data files and the function docstrings):
 

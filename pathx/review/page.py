@@ -15,12 +15,13 @@ The HTML page (`out_html`):
   field sorted by (file, specimen, task order): sheet line, file, specimen, field, value (or
   "not reported"), confidence, runner-up, engine/signals, and the de-identified evidence context
   with the quote in <mark>; then the error rows (file, error);
-- every text is HTML-escaped after control characters and undecodable bytes are made visible
-  (`names.safe_text`), so report text such as "<script>" is shown, never run.
+- every text is HTML-escaped after control characters other than whitespace (tab, line break) and
+  undecodable bytes are made visible (`names.safe_text`), so report text such as "<script>" is
+  shown, never run, and a tab shows as a space, not as `\\x09`.
 
 The CSV sheet (`out_csv`): header SHEET_COLUMNS, one line per flagged field in the page's order
 (page column "sheet line" = the CSV line number). `evidence` is the context with the quote wrapped
-in `[[ ]]` (or the quote alone, or empty). `correct_value` and `note` are empty for the reviewer.
+in `[[ ]]` (or the quote alone, or empty), on one line (runs of whitespace, tabs included, as one space). `correct_value` and `note` are empty for the reviewer.
 Every text cell goes through `names.csv_cell` (no spreadsheet formulas); the file starts with a
 UTF-8 byte-order mark so spreadsheet programs read accents right. `pathx.review.sheet` reads it back.
 
@@ -201,7 +202,7 @@ def sheet_evidence(f: FlaggedField) -> str:
         text = f"{f.before}{MARK_OPEN}{f.quote}{MARK_CLOSE}{f.after}"
     else:
         text = f.before + f.after
-    return " ".join(safe_text(text).split())
+    return safe_text(" ".join(text.split()))  # tabs and line breaks are spaces, not `\\x09`
 
 
 def sheet_text(fields: list[FlaggedField]) -> str:
@@ -235,9 +236,18 @@ mark{background:#ffe14d;color:#000;padding:0 .1em;font-weight:bold}
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
+# Whitespace a browser shows as whitespace (HTML's own: tab, newline, form feed, carriage return);
+# every other control character is made visible.
+HTML_WHITESPACE = "\t\n\f\r"
+
+
 def _h(text) -> str:
-    """Display text: control characters and undecodable bytes made visible, then HTML-escaped."""
-    return html.escape(safe_text(str(text)), quote=True)
+    """Display text: tabs and line breaks kept as whitespace, other control characters and undecodable
+    bytes made visible (`\\x1b`), then HTML-escaped."""
+    text = str(text)
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(c if c in HTML_WHITESPACE else safe_text(c) for c in text)
+    return html.escape(text, quote=True)
 
 
 def _value_html(value: str) -> str:

@@ -11,9 +11,9 @@ Per sheet line (one flagged field of one (file, specimen)), the label is:
   a stage may keep its prefix and subcategory: "pT1c" -> "T1", "ypN2a" -> "N2", "pN1mi" -> "N1mi",
   "cM0" -> "M0"; a grade may be its digit: "3" -> "G3");
 - "unknown" or "?": the reviewer cannot tell -> None (unknown; masked out of that task's loss).
-A line with an unknown field, a bad specimen, a file name that is absolute or holds "..", a label
-outside the field's vocabulary, or a second, different label for a field set on an earlier line is
-invalid: reported as "line N: why" (N = the line in the CSV file, header = 1) and skipped. Blank
+A line with an unknown field, a bad specimen, a file name that is absolute or holds "..", a report
+not found under the input folder, a label outside the field's vocabulary, or a second, different label
+for a field set on an earlier line is invalid: reported as "line N: why" (N = the line in the CSV file, header = 1) and skipped. Blank
 lines are skipped silently. Nothing else is dropped.
 
 Output: one labels.Example per (file, specimen), in first-seen sheet order, written atomically as
@@ -21,16 +21,19 @@ labelled-data JSONL (pathx/training/labels.py; read back with read_labeled):
 - id = "FILE#SPECIMEN" (specimen "all" when none), as `pathx label` names its examples;
 - path = the report, relative to OUT_JSONL's folder. The sheet's `file` is relative to the folder
   `pathx run` read (its INPUT), escaped as in the output (names.escape_name), so `input_root` must be
-  that folder: path = relpath(input_root / unescape_name(file), out_jsonl's folder). A report that is
-  not there is counted and warned about (a wrong --input is the usual cause), not dropped;
+  that folder: path = relpath(input_root / unescape_name(file), out_jsonl's folder). The sheet lines
+  of a report that is not there are invalid ("line N: report not found under the input folder:
+  FILE") and skipped, like other invalid lines: `pathx fit` could not read it. When no report of
+  the sheet is there (a wrong --input), DataError says so;
 - labels: the sheet's labels; every other field, when `source_output` (the run's rows) is given and
   holds this (file, specimen) as an ok row, gets the row's accepted value (null -> "not reported"),
   except fields the row flagged that have no sheet line (left unknown); without `source_output`,
   every field not on the sheet is unknown (None);
 - extra keys: "reviewed" (the fields a person checked, task order) and "notes" ({field: note},
   only when a note was written).
-Raises DataError (one line per problem, like read_labeled) when the sheet cannot be read, lacks a
-required column, or yields no example.
+Raises DataError (one line naming the file, and the line where there is one) when the sheet cannot be
+read (not UTF-8, a line the csv module refuses, such as a cell over its 131,072-character limit), lacks
+a required column, or yields no example.
 """
 from __future__ import annotations
 
@@ -62,8 +65,9 @@ empty = the shown value is right; a label (T2, N1mi, M0, G3, Positive, Negative,
 --input is the folder `pathx run` read (the sheet's file names are relative to it); the labelled file
 points to the reports from -o's folder. With --from (the run output) every field you did not review
 takes the run's accepted value, so each reviewed specimen becomes a fully labelled example; without
-it only the reviewed fields are labelled. Lines with an unknown field or a value outside the field's
-labels are listed by line number and skipped; the rest is imported (exit 3 when some were skipped).
+it only the reviewed fields are labelled. Lines with an unknown field, a value outside the field's
+labels or a report that is not under --input are listed by line number and skipped; the rest is
+imported (exit 3 when some were skipped; exit 1 when nothing could be imported).
 An existing -o is not replaced without --force (exit 2).
 
 """ + REVIEW_LOOP
@@ -82,7 +86,7 @@ class ImportReport:
     examples: int = 0
     from_source: int = 0  # labels taken from source_output's accepted values
     unknown_labels: int = 0  # fields of written examples left unknown (None)
-    missing_files: int = 0  # report files not found under input_root
+    missing_files: int = 0  # report files not found under input_root (their lines are invalid)
     invalid: list[str] = field(default_factory=list)  # "line N: why", skipped
     warnings: list[str] = field(default_factory=list)  # "line N: ...", imported anyway
 
@@ -93,7 +97,8 @@ class ImportReport:
                f"wrote {self.examples} example(s) to {self.output} ({self.from_source} label(s) from the run output, "
                f"{self.unknown_labels} unknown)"]
         if self.missing_files:
-            out.append(f"{self.missing_files} report(s) not found under the input folder: check --input")
+            out.append(f"{self.missing_files} report(s) not found under the input folder (their lines skipped): "
+                       f"check --input")
         for kind, items in (("invalid", self.invalid), ("warning", self.warnings)):
             out += [f"{kind}: {item}" for item in items[:SHOWN_PROBLEMS]]
             if len(items) > SHOWN_PROBLEMS:
@@ -124,11 +129,27 @@ def _read_text(path: Path) -> str:
         raise DataError(f"{path}: the review sheet is not UTF-8 text; save it as 'CSV UTF-8'") from None
 
 
+def _csv_problem(path: Path, line: int, err: csv.Error) -> DataError:
+    """A one-line DataError for a line the csv module refuses (a cell over its size limit, a stray
+    NUL, ...): the file, the line and the cause, never the cell's text."""
+    why = str(err)
+    if "field larger than field limit" in why:
+        why = f"a cell is longer than {csv.field_size_limit():,} characters (is this the review sheet?)"
+    else:
+        why = f"not readable as CSV ({why.split('(')[0].strip() or type(err).__name__})"
+    return DataError(f"{path}: line {line}: {why}")
+
+
 def _records(path: Path, text: str):
-    """(header index by column name, iterator of (line number, cells)) for the sheet's delimiter."""
+    """(header index by column name, iterator of (line number, cells)) for the sheet's delimiter.
+
+    A line the csv module cannot read raises DataError naming the file and the line."""
     first = text.splitlines()[0] if text.strip() else ""
     for delimiter in (",", ";", "\t"):
-        header = [h.strip().lower() for h in next(csv.reader([first], delimiter=delimiter), [])]
+        try:
+            header = [h.strip().lower() for h in next(csv.reader([first], delimiter=delimiter), [])]
+        except csv.Error as err:
+            raise _csv_problem(path, 1, err) from None
         if all(col in header for col in REQUIRED_COLUMNS):
             break
     else:
@@ -139,7 +160,13 @@ def _records(path: Path, text: str):
 
     def records():
         start = reader.line_num + 1
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                raise _csv_problem(path, start, err) from None
             yield start, cells
             start = reader.line_num + 1
 
@@ -335,28 +362,41 @@ def import_sheet(sheet_csv: str | Path, out_jsonl: str | Path, *, input_root: st
         groups.setdefault((ln.file, ln.specimen), []).append(ln)
     base = out_jsonl.parent.resolve()
     root = Path(input_root).resolve()
-    out, missing = [], set()
+    out, missing, found = [], set(), set()
     for (file, specimen), group in groups.items():
+        report_path = root / unescape_name(file)
+        if file in missing or (file not in found and not report_path.is_file()):
+            _skip_missing(group, file, missing, report)
+            continue
+        found.add(file)
         row = rows.get((file, specimen))
         if source_output is not None and row is None:
             report.warnings.append(f"line {group[0].number}: {safe_text(file)} ({specimen or 'no specimen'}) is not "
                                    f"an ok row of the run output; fields not on the sheet left unknown")
-        report_path = root / unescape_name(file)
-        if file not in missing and not report_path.is_file():
-            missing.add(file)
-            report.missing_files += 1
-            report.warnings.append(f"line {group[0].number}: report not found under the input folder: "
-                                   f"{safe_text(file)}")
         ex = _example(group, row, str(report_path), report)
         obj = example_to_json(ex)
         obj["path"] = _relative(report_path, base)
         out.append(_json_line(obj))
     report.examples = len(out)
+    report.invalid.sort(key=lambda item: int(item.split(":", 1)[0].removeprefix("line ")))
+    if not out and missing and not found:
+        raise DataError(f"{sheet_csv}: none of the {len(missing)} report(s) it names is under {root}: check --input "
+                        f"(the folder `pathx run` read)")
     if not out:
         shown = "; ".join(report.invalid[:SHOWN_PROBLEMS]) or "no filled line"
         raise DataError(f"{sheet_csv}: no example to import: {shown}")
     atomic_write_text(out_jsonl, "".join(out))
     return report
+
+
+def _skip_missing(group: list[_Line], file: str, missing: set[str], report: ImportReport) -> None:
+    """The lines of a report that is not under the input folder: invalid, and no longer counted as read."""
+    if file not in missing:
+        missing.add(file)
+        report.missing_files += 1
+    for ln in group:
+        report.invalid.append(f"line {ln.number}: report not found under the input folder: {safe_text(file)}")
+        setattr(report, ln.kind, getattr(report, ln.kind) - 1)
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -1,4 +1,4 @@
-"""Is every registry field complete everywhere it must appear? (tests/rules/test_registry.py)
+"""Is every registry field complete everywhere it must appear? (tests/rules/test_field_registry.py)
 
 `registry_problems(fields, engine)` lists, one line each, what a field declared in
 pathx/fields.py lacks in the rule set and the pipeline, and what the rule set declares for no

@@ -65,7 +65,7 @@ def process_files(ctx: RunContext, paths: list[Path], reprocess: bool, batch_siz
                 break  # on a stop: finish the batch with what is read; the rest waits for the next run
         if not batch:
             break
-        predict_batch(batch, ctx.predictor)
+        predict_batch(batch, ctx.predictor, ctx.stop, ctx.ledger)
         _commit_batch(ctx, batch, interrupted=bool(ctx.stop))
 
 

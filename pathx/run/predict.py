@@ -8,10 +8,39 @@ from pathx.outputs import rows as out
 from pathx.registry import registry_columns
 from pathx.run.ledger import Record
 from pathx.run.outcome import Outcome
+from pathx.run.signals import StopNow
+
+PREDICT_STOPPED = "interrupted before its prediction; will be processed next run"
 
 
-def predict_batch(batch: list[Outcome], predictor) -> None:
-    """Fill rows of the ok outcomes; a predictor failure is isolated to the files it hits."""
+def predict_batch(batch: list[Outcome], predictor, stop=None, ledger=None) -> None:
+    """Fill rows of the ok outcomes; a predictor failure is isolated to the files it hits.
+
+    A predictor with a `stop_check` (a bundle's model) checks `stop` (the run's StopFlag) between
+    forward batches: after SIGINT/SIGTERM its files are left for the next run (skip_reason, and their
+    in-flight marks cleared in `ledger`: a stop is not a crash), so the run stops within one forward batch.
+    """
+    if stop is None or not hasattr(predictor, "stop_check"):
+        return _predict_batch(batch, predictor)
+
+    def stop_check() -> None:
+        if stop:
+            raise StopNow
+
+    predictor.stop_check = stop_check
+    try:
+        _predict_batch(batch, predictor)
+    except StopNow:
+        for o in batch:
+            if o.status == "ok":
+                o.skip_reason, o.rows = PREDICT_STOPPED, []
+                if ledger is not None:
+                    ledger.clear_inflight(o.file)
+    finally:
+        predictor.stop_check = None
+
+
+def _predict_batch(batch: list[Outcome], predictor) -> None:
     todo = [o for o in batch if o.status == "ok"]
     units = [u for o in todo for u in o.result.units]
     if not units:

@@ -86,9 +86,9 @@ _WRAP = ("import sys, atexit; atexit.register(lambda: sys.stderr.write('TORCH=%s
 
 @pytest.mark.slow
 def test_lock_and_no_change_rerun_come_before_the_model(tmp_path):
-    """A second run that finds the lock held, and a rerun with nothing new, never load the model."""
+    """A second run that finds the lock held, and a rerun with nothing new, never load the model (checked
+    by whether torch was imported, not by a clock: a busy machine is slow, not wrong)."""
     import os
-    import time
 
     from pathx.run.runner import RunLock
 
@@ -103,21 +103,15 @@ def test_lock_and_no_change_rerun_come_before_the_model(tmp_path):
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
     assert first.returncode == 0 and "TORCH=True" in first.stderr, first.stderr[-2000:]
     assert "Warning" not in first.stderr  # --quiet: no dependency warnings on stderr
-    t0 = time.monotonic()
-    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    rerun_s = time.monotonic() - t0
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert again.returncode == 0 and again.stderr.strip() == "TORCH=False", again.stderr
     lock = RunLock(out)
     assert lock.acquire()
     try:
-        t0 = time.monotonic()
-        locked = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-        locked_s = time.monotonic() - t0
+        locked = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     finally:
         lock.release()
     assert locked.returncode == 75 and "TORCH=False" in locked.stderr, locked.stderr
-    print(f"no-change rerun {rerun_s:.2f} s, locked run {locked_s:.2f} s")
-    assert rerun_s < 10 and locked_s < 10  # about 0.5 s measured; loose for a busy machine
 
 
 def test_model_that_fails_to_load_after_the_lock_stops_the_run_with_exit_5(tmp_path, monkeypatch):

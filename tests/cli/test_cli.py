@@ -148,6 +148,34 @@ def test_fit_eval_export_run_with_a_tiny_model(demo, tmp_path):
     assert "fields/tnm.toml" in info["ruleset"]["files"] and "deid.toml" in info["rule_files"]
     verify = pathx("bundle", "verify", bundle, "--base", base)
     assert verify.stdout.startswith("ok:")
+    # an existing bundle is kept without --force, replaced with it
+    before = bundle.read_bytes()
+    proc = pathx("bundle", "export", fit_dir, "-o", bundle, "--name", "tiny", "--version", "1.0.1", check=False)
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        f"pathx: error: {bundle} exists; use --force to replace it"] and bundle.read_bytes() == before
+    pathx("bundle", "export", fit_dir, "-o", bundle, "--name", "tiny", "--version", "1.0.1", "--force")
+    assert json.loads(pathx("bundle", "inspect", bundle, "--json").stdout)["version"] == "1.0.1"
+
+
+def test_bundle_export_keeps_an_existing_output_without_force(tmp_path):
+    """Refused before anything is read (exit 2, one line), for the bundle and, with --merge, its merged copy;
+    with --force the export goes on (here to the check of the fit folder, which is empty: exit 1)."""
+    fit_dir = tmp_path / "fit"
+    fit_dir.mkdir()
+    bundle = tmp_path / "site-1.0.0.safetensors"
+    bundle.write_bytes(b"the bundle bundles/DEFAULT names")
+    proc = pathx("bundle", "export", fit_dir, "-o", bundle, check=False)
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        f"pathx: error: {bundle} exists; use --force to replace it"]
+    assert bundle.read_bytes() == b"the bundle bundles/DEFAULT names"
+    merged = tmp_path / "new-1.0.0.merged.safetensors"
+    merged.write_bytes(b"merged")
+    proc = pathx("bundle", "export", fit_dir, "-o", tmp_path / "new-1.0.0.safetensors", "--merge", check=False)
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        f"pathx: error: {merged} exists; use --force to replace it"]
+    proc = pathx("bundle", "export", fit_dir, "-o", bundle, "--force", check=False)
+    assert proc.returncode == 1 and "not a finished fit" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert "--force" in pathx("bundle", "export", "--help").stdout
 
 
 @pytest.mark.slow

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -159,6 +161,22 @@ def test_control_characters_and_bad_offsets_stay_visible_and_in_place(tmp_path):
     write_review(rows, tmp_path / "p.html", tmp_path / "s.csv", source_name="o.jsonl")
     page = (tmp_path / "p.html").read_text(encoding="utf-8")
     assert "pre\\x1b[31m <mark>pT3</mark> post" in page and "\x1b" not in page
+
+
+def test_tabs_and_line_breaks_show_as_whitespace_not_as_escapes(tmp_path):
+    """Report text keeps its tabs (a table pasted from a form): `pathx review` shows them as whitespace on
+    the page and as spaces in the sheet, never as `\\x09`; other control characters stay visible."""
+    d = detail("ER:\tpositive\t(95%)\r\nPR:\tnegative \x1b[0m", "positive")
+    out = write_jsonl(tmp_path / "out.jsonl", [row("z.txt", review=("er",), details={"er": d})])
+    proc = subprocess.run([sys.executable, "-m", "pathx.cli", "review", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page_path, sheet_path = default_paths(out)
+    page = page_path.read_bytes().decode("utf-8")
+    assert "ER:\t<mark>positive</mark>\t(95%)\r\nPR:\tnegative \\x1b[0m" in page
+    assert "\\x09" not in page and "\\x0a" not in page and "\\x0d" not in page and "\x1b" not in page
+    evidence = sheet_rows(sheet_path.read_text(encoding="utf-8"))[1][SHEET_COLUMNS.index("evidence")]
+    assert evidence == "ER: [[positive]] (95%) PR: negative \\x1b[0m"
 
 
 def test_no_flag_gives_an_empty_sheet_and_a_page_that_says_so(tmp_path):

@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,16 +146,83 @@ def test_spreadsheet_dialects_are_read(tmp_path):
     assert ex.labels["er"] == "Negative" and ex.specimen == "left" and report.corrected == 1
 
 
-def test_a_missing_report_or_a_sheet_from_another_run_is_warned_about_not_dropped(run, tmp_path):
+def test_a_sheet_from_another_run_is_warned_about_not_dropped(run, tmp_path):
+    inputs, out, sheet = run
+    rows = read_rows(out)
+    rows[1]["t_stage"] = "T3"  # a/r1.txt: the output changed since the sheet was written
+    report = import_sheet(sheet, tmp_path / "c.jsonl", input_root=inputs, source_output=rows)
+    assert report.missing_files == 0 and report.examples == 5 and report.invalid == []
+    assert [w for w in report.warnings if "differs" in w] == [
+        "line 4: the run output now differs for t_stage (sheet from another run?); the sheet is imported as filled"]
+
+
+def test_a_missing_report_makes_its_lines_invalid_not_silently_imported(run, tmp_path):
+    """A sheet line whose report is not under --input would give `pathx fit` a path it cannot read: it is an
+    invalid line (listed, skipped, exit 3 on the command line), the other reports are imported."""
+    inputs, out, sheet = run
+    (inputs / "b.txt").unlink()  # sheet lines 6 (b.txt left) and 7 (b.txt right)
+    report = import_sheet(sheet, tmp_path / "c.jsonl", input_root=inputs, source_output=out)
+    assert report.missing_files == 1 and report.examples == 3
+    assert report.invalid == ["line 6: report not found under the input folder: b.txt",
+                              "line 7: report not found under the input folder: b.txt"]
+    assert not any(ex_id.startswith("b.txt") for ex_id in by_id(tmp_path / "c.jsonl"))
+    text = report.text()
+    assert "6 line(s): 4 confirmed, 0 corrected, 0 marked unknown, 2 invalid (skipped)" in text
+    assert "1 report(s) not found under the input folder (their lines skipped): check --input" in text
+    # a wrong --input: no report is there, nothing is written
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"none of the 4 report\(s\) it names is under .*empty: check --input"):
+        import_sheet(sheet, tmp_path / "d.jsonl", input_root=tmp_path / "empty")
+    assert not (tmp_path / "d.jsonl").exists()
+
+
+def _cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pathx.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_missing_report_and_wrong_input_are_errors_not_exit_0(run, tmp_path):
     inputs, out, sheet = run
     (inputs / "b.txt").unlink()
-    rows = read_rows(out)
-    rows[0]["er"] = "Negative"  # b.txt right: the output changed since the sheet was written
-    report = import_sheet(sheet, tmp_path / "c.jsonl", input_root=inputs, source_output=rows)
-    assert report.missing_files == 1 and report.examples == 5
-    assert any(w.startswith("line 6: report not found") for w in report.warnings)
-    assert any(w.startswith("line 7: the run output now differs for er") for w in report.warnings)
-    assert "1 report(s) not found under the input folder: check --input" in report.text()
+    proc = _cli("review-import", sheet, "--input", inputs, "--from", out, "-o", tmp_path / "c.jsonl")
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"pathx: error: {sheet}: 2 sheet line(s) skipped, the rest imported; first: line 6: report not found "
+        "under the input folder: b.txt"]
+    assert "invalid: line 7: report not found under the input folder: b.txt" in proc.stdout
+    (tmp_path / "empty").mkdir()
+    proc = _cli("review-import", sheet, "--input", tmp_path / "empty", "-o", tmp_path / "d.jsonl")
+    assert proc.returncode == 1 and not (tmp_path / "d.jsonl").exists()
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("pathx: error: ")
+    assert "none of the 4 report(s)" in proc.stderr and "check --input" in proc.stderr
+
+
+def test_cli_a_cell_over_the_csv_field_limit_is_one_input_error_line(run, tmp_path):
+    """Python's csv module refuses a cell over 131,072 characters (csv.Error): one line naming the sheet and
+    the line, the exit code of a refused input (1), never `internal error` (70) or a traceback."""
+    inputs, out, sheet = run
+    lines = sheet.read_text(encoding="utf-8-sig").splitlines()
+    cells = next(csv.reader([lines[2]]))
+    cells[SHEET_COLUMNS.index("note")] = "x" * 200_000  # a pasted report, or a file that is no sheet
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(cells)
+    lines[2] = buf.getvalue()
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = _cli("review-import", big, "--input", inputs, "-o", tmp_path / "c.jsonl")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"pathx: error: {big}: line 3: a cell is longer than 131,072 characters (is this the review sheet?)"]
+    assert "Traceback" not in proc.stderr and "x" * 100 not in proc.stderr + proc.stdout
+    assert not (tmp_path / "c.jsonl").exists()
+    # the header line too; and `pathx review` meeting such a file where its sheet goes keeps it
+    big.write_text("file,specimen,field,value,correct_value," + "y" * 140_000 + "\n", encoding="utf-8")
+    proc = _cli("review-import", big, "--input", inputs, "-o", tmp_path / "c.jsonl")
+    assert proc.returncode == 1 and proc.stderr.splitlines() == [
+        f"pathx: error: {big}: line 1: a cell is longer than 131,072 characters (is this the review sheet?)"]
+    proc = _cli("review", out, "--sheet", big)
+    assert proc.returncode == 2 and "not a review sheet; use --force" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
 
 
 def test_unusable_sheets_raise_one_line_data_errors(tmp_path):
