@@ -1,15 +1,12 @@
 """Batched inference of a MultiTaskClassifier: length-sorted dynamic padding, no_grad, bf16
-<<<<<<< HEAD
-autocast where the device computes bf16 natively (classifier.bf16_autocast). `Predictor.predict_proba` gives {task: (n, C) probabilities}; `predict` the top class
-per task as a TaskPrediction ("not reported" becomes label None, as in the output contract)."""
-=======
-autocast. `Predictor.predict_proba` gives {task: (n, C) probabilities}; `predict` the top class
-per task as a TaskPrediction ("not reported" becomes label None, as in the output contract).
+autocast where the device computes bf16 natively (classifier.bf16_autocast). `Predictor.predict_proba`
+gives {task: (n, C) probabilities}; `predict` the top class per task as a TaskPrediction ("not
+reported" becomes label None, as in the output contract); `predict_fields` / `field_proba` the same
+for evidence input, each task from its own prompt.
 
-Both take `stop_check`, called before each forward batch: it raises to abandon the prediction (the
+All take `stop_check`, called before each forward batch: it raises to abandon the prediction (the
 runner's raises StopNow once SIGINT/SIGTERM came), so a stop waits for one forward batch at most,
 not for every prompt of a run batch (128 files: tens of seconds on a CPU)."""
->>>>>>> small
 from __future__ import annotations
 
 import os
