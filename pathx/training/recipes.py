@@ -4,7 +4,8 @@
 A recipe is one flat table of settings, each checked where it lands:
   - `base`: the base model (a shipped name, a local HF folder or a .gguf file);
   - `hints`: rule-engine hints in the prompt (true/false);
-  - the IngestOptions keys that shape the prompt: `slice_mode`, `k`, `hint_values`;
+  - the IngestOptions keys that shape the prompt: `slice_mode`, `k`, `hint_values`, `max_report_chars`,
+    `evidence_hints`;
   - any FitConfig field: `adapter`, `pooling`, `lr`, `epochs`, `rule_prior`, `max_steps`, ...;
   - `description`: one line, shown by `pathx fit --help`.
 Keys a recipe leaves out keep FitConfig's and IngestOptions' own defaults (tasks: all of them).
@@ -28,7 +29,7 @@ from pathx.errors import PathxError
 
 DEFAULT_MARKER = "DEFAULT"
 OWN_KEYS = ("base", "hints")  # read by `pathx fit` itself
-PROMPT_KEYS = ("slice_mode", "k", "hint_values")  # IngestOptions fields a recipe may set
+PROMPT_KEYS = ("slice_mode", "k", "hint_values", "max_report_chars", "evidence_hints")  # IngestOptions fields a recipe may set
 NONE_WORDS = {"pooling": "auto", "quant": "none"}  # the CLI's words for None
 LIST_KEYS = ("tasks", "class_weights")  # also written "er,pr" (flags) or "none" (class_weights: no task)
 
