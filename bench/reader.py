@@ -154,22 +154,25 @@ def cmd_fit(args) -> None:
     print(json.dumps(result.metrics.get("val", {}), indent=1)[:3000])
 
 
-def eval_sets(engine, n: int, sealed: bool = False):
-    """{name: units} of the first-sight sets: each held-out style family (generated, no augmentation),
-    the real dev set and the second half of the TCGA reports (T and N). The sealed family fresh_d only
-    with `sealed` (it is measured once, with the final model)."""
+def eval_sets(engine, n: int, sealed: bool = False) -> dict:
+    """{name: () -> units} of the first-sight sets: each held-out style family (generated, no
+    augmentation), the real dev set and the second half of the TCGA reports (T and N). The sealed
+    family fresh_d only with `sealed` (it is measured once, with the final model)."""
     from pathx.ingestion.pipeline import units_for_examples
     from pathx.training.labels import read_labeled
 
-    sets = {}
-    for style in HELD_OUT + (("fresh_d",) if sealed else ()):
-        sets[style], _ = generated_units(90210, n, (style,), engine, aug=False)
-    dev = SHARED / "tcga-brca-dev" / "labels.jsonl"
-    if dev.exists():
-        examples = read_labeled(dev)
+    def style_set(style):
+        return lambda: generated_units(90210, n, (style,), engine, aug=False)[0]
+
+    def dev_set():
+        examples = read_labeled(SHARED / "tcga-brca-dev" / "labels.jsonl")
         units, _ = units_for_examples(examples, engine, OPTIONS)
-        sets["dev"] = [(ex.id, u, dict(ex.labels), "dev", []) for ex, u in zip(examples, units)]
-    sets["tcga2"] = tcga_units(engine, "second")
+        return [(ex.id, u, dict(ex.labels), "dev", []) for ex, u in zip(examples, units)]
+
+    sets = {style: style_set(style) for style in HELD_OUT + (("fresh_d",) if sealed else ())}
+    if (SHARED / "tcga-brca-dev" / "labels.jsonl").exists():
+        sets["dev"] = dev_set
+    sets["tcga2"] = lambda: tcga_units(engine, "second")
     return sets
 
 
@@ -249,7 +252,10 @@ def cmd_eval(args) -> None:
                 for w in ("alone", "hints")}
     results["policies"] = {w: p.to_dict() for w, p in policies.items()}
     print(json.dumps(results["policies"], indent=1))
-    for name, units in eval_sets(engine, args.n, args.sealed).items():
+    for name, make in eval_sets(engine, args.n, args.sealed).items():
+        if args.sets and name not in args.sets.split(","):
+            continue
+        units = make()
         scored = score_set(units, model, engine)
         for w, p in policies.items():
             apply_policy(scored, p, w, "comb_" + w)
@@ -261,7 +267,7 @@ def cmd_eval(args) -> None:
         means = {k: sum(r[k] for r in table.values()) / len(table) for k in READERS}
         results[name]["mean"] = means
         print("  mean          " + " ".join(f"{means[k]:.3f}" for k in READERS))
-    (out / "eval.json").write_text(json.dumps(results, indent=1) + "\n")
+    Path(args.write or out / "eval.json").write_text(json.dumps(results, indent=1) + "\n")
 
 
 def main() -> None:
@@ -285,6 +291,8 @@ def main() -> None:
     e.add_argument("--model", help="fit folder or bundle (default OUT/run)")
     e.add_argument("--n", type=int, default=120, help="reports per held-out style")
     e.add_argument("--sealed", action="store_true", help="also the sealed family fresh_d: once, final model only")
+    e.add_argument("--sets", help="only these sets (comma-separated: fresh_c,checkbox,dev,tcga2,fresh_d)")
+    e.add_argument("--write", help="save the results here (default OUT/eval.json)")
     args = ap.parse_args()
     {"data": cmd_data, "fit": cmd_fit, "eval": cmd_eval}[args.cmd](args)
 
