@@ -245,10 +245,10 @@ def cmd_eval(args) -> None:
     results = {}
     # The combine policy is fitted on the validation reports (training styles, held out from training,
     # augmented), never on a set it is scored on below.
-    val_units, _ = generated_units(2000, 80, TRAIN_STYLES, engine, aug=True)
+    val_units, _ = generated_units(2000, args.n_val, TRAIN_STYLES, engine, aug=True)
     val_scored = score_set(val_units, model, engine)
     policies = {w: CombinePolicy.fit(policy_rows(val_scored, w), fitted_on="bench/reader.py validation reports "
-                                     f"(seed 2000, 80 generated, training styles, augmented; model {w})")
+                                     f"(seed 2000, {args.n_val} generated, training styles, augmented; model {w})")
                 for w in ("alone", "hints")}
     results["policies"] = {w: p.to_dict() for w, p in policies.items()}
     print(json.dumps(results["policies"], indent=1))
@@ -291,6 +291,7 @@ def main() -> None:
     e.add_argument("--model", help="fit folder or bundle (default OUT/run)")
     e.add_argument("--n", type=int, default=120, help="reports per held-out style")
     e.add_argument("--sealed", action="store_true", help="also the sealed family fresh_d: once, final model only")
+    e.add_argument("--n-val", type=int, default=80, help="validation reports the combine policy is fitted on")
     e.add_argument("--sets", help="only these sets (comma-separated: fresh_c,checkbox,dev,tcga2,fresh_d)")
     e.add_argument("--write", help="save the results here (default OUT/eval.json)")
     args = ap.parse_args()
