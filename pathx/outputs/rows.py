@@ -33,13 +33,33 @@ class FieldPrediction:
 def evidence_detail(text: str, quote: str, start: int, end: int, *, engine: str, runner_up: str | None,
                     signals: str, around: int = 120, cue: tuple[int, int] | None = None) -> dict:
     """The JSONL evidence of one field: the quote, its span in the de-identified specimen text, and
-    up to `around` characters either side on one line (newlines become spaces, so offsets hold).
-    With no quote (nothing found), `cue` (the span of a cue word) centres the context instead."""
+    as context the sentence(s) holding it (at most `around` characters either side, for run-on text;
+    newlines become spaces). With no quote (nothing found), `cue` (the span of a cue word) picks the
+    sentence instead. Quote and context pass the final scrub (pathx.ingestion.scrub): `quote` and
+    `context_start` describe the scrubbed context; `start`/`end` stay offsets into `text`."""
+    from pathx.ingestion.scrub import scrub_parts
+    from pathx.rules.context import sentence
+
     lo, hi = (start, end) if start >= 0 else (cue if cue else (0, 0))
-    c0, c1 = max(0, lo - around), min(len(text), hi + around)
-    context = text[c0:c1].replace("\n", " ").replace("\r", " ") if (start >= 0 or cue) else ""
+    context, context_start = "", -1
+    if start >= 0 or cue:
+        left, right = sentence(text, lo, hi)
+        c0, c1 = max(left, lo - around), min(right, hi + around)
+        if c1 < len(text) and text[c1] == ".":
+            c1 += 1  # the sentence's full stop
+        while c0 < lo and text[c0].isspace():
+            c0 += 1
+        while c1 > hi and text[c1 - 1].isspace():
+            c1 -= 1
+        before, mid, after = (s.replace("\n", " ").replace("\r", " ") for s in (text[c0:lo], text[lo:hi], text[hi:c1]))
+        before, mid, after = scrub_parts([before, mid, after])
+        context = before + mid + after
+        if start >= 0:
+            quote, context_start = mid, len(before)
+    elif quote:
+        quote = scrub_parts([quote])[0]
     return {"quote": quote, "start": start, "end": end, "context": context,
-            "context_start": start - c0 if start >= 0 else -1, "engine": engine, "runner_up": runner_up,
+            "context_start": context_start, "engine": engine, "runner_up": runner_up,
             "signals": signals}
 
 
@@ -62,6 +82,8 @@ def prediction_row(file: str, specimen: str | None, preds: dict[str, FieldPredic
     `review` names the fields whose prediction needs review (task order, ";"-joined) and
     `needs_review` is true exactly when it is non-empty. `extra` fills the registry columns
     (schema.DETAIL_COLUMNS, schema.STAGE_COLUMNS); absent ones stay empty."""
+    from pathx.ingestion.scrub import scrub
+
     row: dict = {"file": file, "specimen": specimen}
     evidence: dict[str, str | None] = {}
     detail: dict[str, dict | None] = {}
@@ -70,7 +92,7 @@ def prediction_row(file: str, specimen: str | None, preds: dict[str, FieldPredic
         pred = preds.get(task) or FieldPrediction(label=None)
         row[task] = schema.check_label(task, pred.label)
         row[f"{task}_confidence"] = None if pred.confidence is None else round(float(pred.confidence), 4)
-        evidence[task] = pred.evidence
+        evidence[task] = scrub(pred.evidence)  # the final scrub (pathx.ingestion.scrub)
         detail[task] = pred.detail
         if pred.needs_review:
             flagged.append(task)
@@ -89,8 +111,18 @@ def prediction_row(file: str, specimen: str | None, preds: dict[str, FieldPredic
 def error_row(file: str, error: str, bundle: str) -> dict:
     """A `status=error` row: specimen and fields empty, `error` one line naming the file."""
     row = {col: None for col in schema.OUTPUT_COLUMNS}
-    row.update(file=file, needs_review=True, status="error", error=one_line(error), bundle=bundle)
+    row.update(file=file, needs_review=True, status="error", error=scrub_error(one_line(error), file),
+               bundle=bundle)
     return row
+
+
+def scrub_error(message: str, file: str | None = None) -> str:
+    """An error message through the final scrub; the file name it starts with is kept as written
+    (the row's `file` column holds it anyway), so the message still names its file."""
+    from pathx.ingestion.scrub import scrub
+
+    prefix = f"{file}:" if file and message.startswith(f"{file}:") else ""
+    return prefix + (scrub(message[len(prefix):]) or "")
 
 
 def write_rows(fh: TextIO, rows: Iterable[dict], fmt: str) -> int:
