@@ -130,12 +130,15 @@ def _phi_spans(match: re.Match) -> list[tuple[int, int]]:
 
 
 def _propagated(text: str, words: set[str], rules: DeidRules) -> list[tuple[int, int]]:
-    """Other occurrences of found name words (as written, Title-case or upper-case).
+    """Other occurrences of found name words (as written, Title-case or upper-case; lower-case too
+    when a found name was written in lower case).
 
     Each part of a hyphenated name counts on its own ("Smith-Jones" also finds "Jones"), and a
     hyphenated word holding a found part is redacted whole ("Jones-Smith" when "Smith" was found)."""
     forms = set()
     parts = {part for word in words if "-" in word for part in word.split("-")}
+    # A name found written in lower case (OCR or lower-cased text): every name word may be too.
+    lower = any(w.islower() for w in words if len(w) > 2)
     for word in words | parts:
         if len(word) < 2 or word.lower() in rules.not_names:
             continue
@@ -143,6 +146,8 @@ def _propagated(text: str, words: set[str], rules: DeidRules) -> list[tuple[int,
             forms.add(word)  # "Do", "Li", "Ng": other spellings are ordinary words ("DO", "LI")
         else:
             forms.update({word, word.upper(), word[0].upper() + word[1:].lower()})
+            if lower:
+                forms.add(word.lower())
     if not forms:
         return []
     alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
