@@ -9,6 +9,13 @@ Names are found from context (cues like "Patient:", "Dr.", "Signed by", "..., M.
 every word of a found name is also redacted wherever else it occurs in the report, so a
 surname repeated in the clinical history does not leak.
 
+The same file's [[scrub]] entries are not used here: they are the final scrub's extra patterns
+(pathx/ingestion/scrub.py, run with these rules on every string pathx emits: `find_phi(..., scrub=True)`).
+
+Every pattern must run in linear time: none may be tried at every blank of a long run of blanks
+(anchor such runs with a look-behind or a possessive quantifier; tests/ingestion/test_deid_forms.py
+runs 60,000 blanks under a tiny budget).
+
 Clinical tokens (pT2, pN1a(sn), 2.3 cm, 95%, 3+, 5/14, Allred 8/8, specimen letters A/B/C)
 are kept because no rule matches them: a month/day without a year is a date only after a
 date cue, an accession number needs letters and two number groups, and so on.
