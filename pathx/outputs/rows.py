@@ -35,9 +35,8 @@ def evidence_detail(text: str, quote: str, start: int, end: int, *, engine: str,
     """The JSONL evidence of one field: the quote, its span in the de-identified specimen text, and
     as context the sentence(s) holding it (at most `around` characters either side, for run-on text;
     newlines become spaces). With no quote (nothing found), `cue` (the span of a cue word) picks the
-    sentence instead. Quote and context pass the final scrub (pathx.ingestion.scrub): `quote` and
-    `context_start` describe the scrubbed context; `start`/`end` stay offsets into `text`."""
-    from pathx.ingestion.scrub import scrub_parts
+    sentence instead. `prediction_row` passes quote and context through the final scrub
+    (pathx.ingestion.scrub); `start`/`end` stay offsets into `text`."""
     from pathx.rules.context import sentence
 
     lo, hi = (start, end) if start >= 0 else (cue if cue else (0, 0))
@@ -51,13 +50,9 @@ def evidence_detail(text: str, quote: str, start: int, end: int, *, engine: str,
             c0 += 1
         while c1 > hi and text[c1 - 1].isspace():
             c1 -= 1
-        before, mid, after = (s.replace("\n", " ").replace("\r", " ") for s in (text[c0:lo], text[lo:hi], text[hi:c1]))
-        before, mid, after = scrub_parts([before, mid, after])
-        context = before + mid + after
+        context = text[c0:c1].replace("\n", " ").replace("\r", " ")
         if start >= 0:
-            quote, context_start = mid, len(before)
-    elif quote:
-        quote = scrub_parts([quote])[0]
+            context_start = start - c0
     return {"quote": quote, "start": start, "end": end, "context": context,
             "context_start": context_start, "engine": engine, "runner_up": runner_up,
             "signals": signals}
@@ -82,8 +77,6 @@ def prediction_row(file: str, specimen: str | None, preds: dict[str, FieldPredic
     `review` names the fields whose prediction needs review (task order, ";"-joined) and
     `needs_review` is true exactly when it is non-empty. `extra` fills the registry columns
     (schema.DETAIL_COLUMNS, schema.STAGE_COLUMNS); absent ones stay empty."""
-    from pathx.ingestion.scrub import scrub
-
     row: dict = {"file": file, "specimen": specimen}
     evidence: dict[str, str | None] = {}
     detail: dict[str, dict | None] = {}
@@ -92,7 +85,7 @@ def prediction_row(file: str, specimen: str | None, preds: dict[str, FieldPredic
         pred = preds.get(task) or FieldPrediction(label=None)
         row[task] = schema.check_label(task, pred.label)
         row[f"{task}_confidence"] = None if pred.confidence is None else round(float(pred.confidence), 4)
-        evidence[task] = scrub(pred.evidence)  # the final scrub (pathx.ingestion.scrub)
+        evidence[task] = pred.evidence
         detail[task] = pred.detail
         if pred.needs_review:
             flagged.append(task)
@@ -103,9 +96,44 @@ def prediction_row(file: str, specimen: str | None, preds: dict[str, FieldPredic
     row["review"] = ";".join(flagged) or None  # empty (null in JSONL) when no field needs review
     for col in schema.DETAIL_COLUMNS + schema.STAGE_COLUMNS:
         row[col] = (extra or {}).get(col)
-    row["evidence"] = evidence
-    row["evidence_detail"] = detail
+    row["evidence"], row["evidence_detail"] = scrubbed_evidence(evidence, detail)
     return row
+
+
+def scrubbed_evidence(evidence: dict[str, str | None], detail: dict[str, dict | None]) -> tuple[dict, dict]:
+    """Every evidence snippet, quote and context through the final scrub (pathx.ingestion.scrub), in one
+    pass per row over the distinct texts; `context_start` then points at the scrubbed quote."""
+    from pathx.ingestion.scrub import scrub_groups
+
+    groups: dict[tuple[str, ...], int] = {}  # distinct part lists -> their index (fields share sentences)
+
+    def group(*parts: str) -> int:
+        return groups.setdefault(parts, len(groups))
+
+    plan = {}
+    for task, d in detail.items():
+        if not isinstance(d, dict):
+            continue
+        context, quote, at = str(d.get("context") or ""), str(d.get("quote") or ""), d.get("context_start")
+        if quote and isinstance(at, int) and 0 <= at and context[at:at + len(quote)] == quote:
+            plan[task] = ("split", group(context[:at], quote, context[at + len(quote):]))
+        else:
+            plan[task] = ("whole", group(context, quote))
+    snippets = {t: group(e) for t, e in evidence.items() if e and not (plan.get(t, ("",))[0] == "split"
+                                                                      and detail[t].get("quote") == e)}
+    done = scrub_groups([list(parts) for parts in groups])
+    evidence, detail = dict(evidence), {t: (dict(d) if isinstance(d, dict) else d) for t, d in detail.items()}
+    for task, (how, i) in plan.items():
+        parts = done[i]
+        if how == "split":
+            detail[task].update(quote=parts[1], context="".join(parts), context_start=len(parts[0]))
+            if evidence.get(task) and task not in snippets:
+                evidence[task] = parts[1]
+        else:
+            detail[task].update(context=parts[0], quote=parts[1])
+    for task, i in snippets.items():
+        evidence[task] = done[i][0]
+    return evidence, detail
 
 
 def error_row(file: str, error: str, bundle: str) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pathx.ingestion.scrub import scrub, scrub_parts
-from pathx.outputs.rows import evidence_detail
+from pathx.outputs.rows import FieldPrediction, evidence_detail, prediction_row
 
 FORMS = [
     ("the prior core biopsy (outside qx14-2875b) showed the same.", ["qx14", "2875"]),
@@ -60,14 +60,22 @@ def test_parts_are_scrubbed_as_one_string_and_cut_back():
     assert parts == ["slides reviewed by dr. ", "[NAME]", " today; ER 95%"]  # placeholder where the span starts
 
 
-def test_evidence_context_is_the_scrubbed_sentence_and_still_holds_the_quote():
+def test_row_evidence_context_is_the_scrubbed_sentence_and_still_holds_the_quote():
     text = ("Patient seen in clinic. ms. kleinfeld, age 93. Estrogen receptor: positive (95%), as on the prior "
             "core biopsy (outside qx14-2875b).\nHER2: negative (1+). Reviewed by dr. marten vossberg.")
     quote = "Estrogen receptor: positive (95%)"
     start = text.index(quote)
-    d = evidence_detail(text, quote, start, start + len(quote), engine="rules", runner_up=None, signals="")
+    detail = evidence_detail(text, quote, start, start + len(quote), engine="rules", runner_up=None, signals="")
+    row = prediction_row("r.txt", None, {"er": FieldPrediction("Positive", evidence=quote, detail=detail)}, "x")
+    d = row["evidence_detail"]["er"]
+    assert row["evidence"]["er"] == quote
     assert d["context"].startswith(quote) and d["context"].endswith("(outside [ACCESSION]).")
     assert d["context"][d["context_start"]:d["context_start"] + len(d["quote"])] == d["quote"] == quote
     assert (d["start"], d["end"]) == (start, start + len(quote))  # offsets into the de-identified text
     for value in ("kleinfeld", "93", "qx14", "vossberg", "HER2"):
         assert value not in d["context"]
+
+
+def test_an_unreadable_rules_folder_falls_back_to_the_shipped_rules(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATHX_RULES_DIR", str(tmp_path / "unmounted"))
+    assert scrub("reviewed by dr. marten vossberg") == "reviewed by dr. [NAME]"

@@ -78,3 +78,15 @@ def test_ledger_of_a_csv_run_holds_no_evidence_but_a_jsonl_run_keeps_it(written)
 
     assert rows("out.csv") and all("evidence" not in r and "evidence_detail" not in r for r in rows("out.csv"))
     assert all("evidence_detail" in r for r in rows("out.jsonl") if r["status"] == "ok")
+
+
+def test_new_deidentification_rules_redo_every_file():
+    # Rows made under older rules may hold evidence the new ones redact: the ledger key changes with them.
+    from pathx.ingestion.deid import load_rules
+    from pathx.ingestion.pipeline import IngestOptions
+    from pathx.run.files import version_key
+
+    class Predictor:
+        version = "rules-x"
+
+    assert f"deid={load_rules().version}" in version_key(Predictor(), IngestOptions())
