@@ -40,7 +40,7 @@ CLINICAL = [
     "tumor 2.3 cm", "Grade 2", "Nottingham grade 3 (3+3+2=8)", "3/12 lymph nodes", "Ki-67 20%",
     "8 o'clock", "A1-A5", "blocks A10-A12 and B1-B3", "SP142", "22C3", "HER2/CEP17 ratio 2.3", "Allred 8/8",
     "MIB-1", "CAP 4.8.1.0", "AJCC 8th edition", "Age 45", "ER positive (90% of cells, strong)", "10:00",
-    "6-72 hours in formalin", "The tumor may extend to the margin", "[NAME] [AGE>89] [DATE]",
+    "6-72 hours in formalin", "pT3(mult)N2aL1V0R0", "G III, pT4bN3aL1V0R0", "The tumor may extend to the margin", "[NAME] [AGE>89] [DATE]",
 ]
 
 
