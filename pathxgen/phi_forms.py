@@ -2,7 +2,7 @@
 
 Each report is a `pathx demo` report (pathxgen.corpus.render_report, text format) with sentences of
 these shapes added after its diagnosis heading, in half the reports lower-cased as OCR or export text
-can be (a whole report lower-cased, header names included, is not covered: see docs/benchmarks.md):
+can be (a whole report lower-cased is only partly covered: see docs/benchmarks.md):
 - an outside or prior case cited in parentheses with a part letter glued on: "(outside QX14-2875B)";
 - the container label quoting the patient's name in a gross description;
 - a title and name in lower-case text: "ms. <surname> ... by dr. <first> <last>";

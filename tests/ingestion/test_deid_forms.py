@@ -27,6 +27,8 @@ FORMS = [
     ("ms. kleinfeld had a core biopsy; slides were reviewed by dr. marten vossberg on the day.",
      ["kleinfeld", "marten", "vossberg"], ["had a core biopsy", "slides were reviewed by", "on the day"]),
     ("MS. KLEINFELD was seen. Reviewed with Dr. marten vossberg.", ["KLEINFELD", "marten", "vossberg"], ["was seen"]),
+    ("patient: kleinfeld, odessa c.    mrn: [MRN]\nname: ysolde vossberg\nhistory: kleinfeld family.",
+     ["kleinfeld", "odessa", "ysolde", "vossberg"], ["history:", "family"]),
     # ages over 89 that end a sentence
     ("Patient age 92.", ["92"], ["Patient age"]),
     ("Age: 97.", ["97"], ["Age:"]),
