@@ -3,12 +3,14 @@
 Prints the recall of planted PHI (target 100%) and the share of non-PHI clinical tokens
 lost (target at most 2%), plus the share of all non-PHI words touched and the speed.
 
-Three generators: pathxgen/phi_cases.py (written with the rules; exact spans) and
-the demo corpus (pathx/corpus.py, written separately; its gold lists each planted value, so
-the check there is "does the value still appear in the output"), and pathxgen/phi_forms.py (demo reports
-with the forms issue 22 found leaking; also measured with the final scrub on top).
+Two independent generators: pathxgen/phi_cases.py (written with the rules; exact spans) and
+the demo corpus (pathxgen/corpus.py, written separately; its gold lists each planted value, so
+the check there is "does the value still appear in the output").
 
     python bench/deid.py [--n 300] [--seed 1]
+
+A third set, pathxgen/phi_forms.py (demo reports with the forms issue 22 found leaking), is also
+measured with the final scrub (pathx/ingestion/scrub.py) on top.
 """
 from __future__ import annotations
 

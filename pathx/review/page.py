@@ -14,7 +14,7 @@ The HTML page (`out_html`):
 - a summary (rows, ok / error rows, flagged fields per field), then one table line per flagged
   field sorted by (file, specimen, task order): sheet line, file, specimen, field, value (or
   "not reported"), confidence, runner-up, engine/signals, and the de-identified evidence context
-  (through the final scrub, pathx.ingestion.scrub, again) with the quote in <mark>; then the error rows (file, error);
+  with the quote in <mark>; then the error rows (file, error);
 - every text is HTML-escaped after control characters and undecodable bytes are made visible
   (`names.safe_text`), so report text such as "<script>" is shown, never run.
 
@@ -162,7 +162,8 @@ def flagged_fields(rows: list[dict]) -> list[FlaggedField]:
         for task in review_tasks(row):
             detail = (row.get("evidence_detail") or {}).get(task)
             detail = detail if isinstance(detail, dict) else {}
-            # Rows made by pathx run are scrubbed already; an older output's are scrubbed here.
+            # Evidence goes through the final scrub (pathx.ingestion.scrub) again: rows made by pathx run
+            # are scrubbed already, an older output's are not.
             before, quote, after = scrub_parts(list(_evidence_parts(row, task)))
             found.append(FlaggedField(
                 file=str(row.get("file") or ""), specimen=_text(row.get("specimen")), task=task,
