@@ -8,6 +8,9 @@ the demo corpus (pathxgen/corpus.py, written separately; its gold lists each pla
 the check there is "does the value still appear in the output").
 
     python bench/deid.py [--n 300] [--seed 1]
+
+A third set, pathxgen/phi_forms.py (demo reports with the forms issue 22 found leaking), is also
+measured with the final scrub (pathx/ingestion/scrub.py) on top.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ def main() -> None:
     print(f"speed:                    {args.n / seconds:.0f} reports/s")
     print("planted by kind:          " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())))
     corpus_check(args.n, args.seed)
+    forms_check(args.n, args.seed)
     if sc.missed:
         # Kinds only: the values are fake, but the habit of not printing PHI is kept.
         print("missed by kind:           " + ", ".join(f"{k} {v}" for k, v in collections.Counter(k for k, _ in sc.missed).items()))
@@ -73,6 +77,34 @@ def corpus_check(n: int, seed: int) -> None:
             touched += any(s.start < m.end() and m.start() < s.end for s in res.spans)
     print(f"demo corpus ({n} reports): PHI removed {planted - left}/{planted} = {100 * (planted - left) / planted:.2f}%, "
           f"non-PHI words touched {touched}/{words} = {100 * touched / words:.2f}%")
+
+
+def forms_check(n: int, seed: int) -> None:
+    """The forms issue 22 found leaking (pathxgen/phi_forms.py: demo reports with outside/prior IDs,
+    container labels, lower-case titles and names, ages over 89 ending a sentence, town ST ZIP, hyphenated
+    surnames): planted checks clean after de-identification, and after it plus the final scrub."""
+    from pathxgen.phi_forms import hostile_report, leaks
+
+    try:
+        from pathx.ingestion.scrub import scrub
+    except ImportError:  # a tree from before the final scrub
+        scrub = None
+    total = left = left_scrub = 0
+    by_kind: collections.Counter = collections.Counter()
+    for i in range(n):
+        rep = hostile_report(seed, i)
+        out = deidentify(rep["text"]).text
+        found = leaks(out, rep["checks"])
+        total += len(rep["checks"])
+        left += len(found)
+        by_kind.update(found)
+        if scrub is not None:
+            left_scrub += len(leaks(scrub(out), rep["checks"]))
+    print(f"issue-22 forms ({n} reports): PHI removed {total - left}/{total} = {100 * (total - left) / total:.2f}%"
+          + (f"; with the final scrub {total - left_scrub}/{total} = {100 * (total - left_scrub) / total:.2f}%"
+             if scrub is not None else "; no final scrub in this tree"))
+    if by_kind:
+        print("  left by de-identification, by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())))
 
 
 if __name__ == "__main__":

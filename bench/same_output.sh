@@ -23,7 +23,7 @@ px() {  # px base|head ARGS...: pathx from that tree, with its own config/data/l
   local tree=$HERE v=$1; shift
   [ "$v" = base ] && tree=$TMP/base
   PYTHONPATH=$tree PATHX_LOG_DIR=$TMP/$v/log PATHX_CONFIG_DIR=$TMP/$v/config PATHX_DATA_DIR=$TMP/$v/data \
-    "$PY" -m pathx.cli "$@"
+    "$PY" -P -m pathx.cli "$@"  # -P: `-m` must not put the current folder (this tree) first on sys.path
 }
 
 status=0

@@ -9,6 +9,13 @@ Names are found from context (cues like "Patient:", "Dr.", "Signed by", "..., M.
 every word of a found name is also redacted wherever else it occurs in the report, so a
 surname repeated in the clinical history does not leak.
 
+The same file's [[scrub]] entries are not used here: they are the final scrub's extra patterns
+(pathx/ingestion/scrub.py, run with these rules on every string pathx emits: `find_phi(..., scrub=True)`).
+
+Every pattern must run in linear time: none may be tried at every blank of a long run of blanks
+(anchor such runs with a look-behind or a possessive quantifier; tests/ingestion/test_deid_forms.py
+runs 60,000 blanks under a tiny budget).
+
 Clinical tokens (pT2, pN1a(sn), 2.3 cm, 95%, 3+, 5/14, Allred 8/8, specimen letters A/B/C)
 are kept because no rule matches them: a month/day without a year is a date only after a
 date cue, an accession number needs letters and two number groups, and so on.
@@ -65,6 +72,9 @@ class DeidRules:
     version: str
     rules: tuple[_Rule, ...]
     not_names: frozenset[str]  # lower-cased words never propagated as names
+    # [[scrub]] entries: the final scrub's own patterns (pathx/ingestion/scrub.py), run on emitted
+    # strings after the rules above, never on the report text itself.
+    scrub: tuple[_Rule, ...] = ()
 
 
 def placeholder(kind: str) -> str:
@@ -77,7 +87,18 @@ def _parse(path: Path) -> DeidRules:
     raw_rules = data.get("rule")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise RuleFileError(f"{path}: no [[rule]] entries")
-    rules, seen = [], set()
+    raw_scrub = data.get("scrub", [])
+    if not isinstance(raw_scrub, list):
+        raise RuleFileError(f"{path}: 'scrub' must be [[scrub]] entries")
+    seen: set[str] = set()
+    rules = _parse_rules(path, refs, raw_rules, seen)
+    scrub = _parse_rules(path, refs, raw_scrub, seen)
+    not_names = frozenset(w.lower() for w in data.get("lists", {}).get(NOT_NAME_LIST, []))
+    return DeidRules(path, version, tuple(rules), not_names, tuple(scrub))
+
+
+def _parse_rules(path: Path, refs, raw_rules: list, seen: set[str]) -> list[_Rule]:
+    rules = []
     for i, raw in enumerate(raw_rules, 1):
         name = raw.get("name") if isinstance(raw, dict) else None
         label = name if isinstance(name, str) and name else f"#{i}"
@@ -97,8 +118,7 @@ def _parse(path: Path) -> DeidRules:
         line_filter = (compile_pattern(raw["only_lines_with"], refs, path, f"{name}.only_lines_with", flags)
                        if "only_lines_with" in raw else None)
         rules.append(_Rule(name, kind, regex, bool(raw.get("propagate", False)), line_filter))
-    not_names = frozenset(w.lower() for w in data.get("lists", {}).get(NOT_NAME_LIST, []))
-    return DeidRules(path, version, tuple(rules), not_names)
+    return rules
 
 
 def load_rules(path: str | Path | None = None) -> DeidRules:
@@ -117,19 +137,28 @@ def _phi_spans(match: re.Match) -> list[tuple[int, int]]:
 
 
 def _propagated(text: str, words: set[str], rules: DeidRules) -> list[tuple[int, int]]:
-    """Other occurrences of found name words (as written, Title-case or upper-case)."""
+    """Other occurrences of found name words (as written, Title-case or upper-case; lower-case too
+    when a found name was written in lower case).
+
+    Each part of a hyphenated name counts on its own ("Smith-Jones" also finds "Jones"), and a
+    hyphenated word holding a found part is redacted whole ("Jones-Smith" when "Smith" was found)."""
     forms = set()
-    for word in words:
+    parts = {part for word in words if "-" in word for part in word.split("-")}
+    # A name found written in lower case (OCR or lower-cased text): every name word may be too.
+    lower = any(w.islower() for w in words if len(w) > 2)
+    for word in words | parts:
         if len(word) < 2 or word.lower() in rules.not_names:
             continue
         if len(word) <= 2:
             forms.add(word)  # "Do", "Li", "Ng": other spellings are ordinary words ("DO", "LI")
         else:
             forms.update({word, word.upper(), word[0].upper() + word[1:].lower()})
+            if lower:
+                forms.add(word.lower())
     if not forms:
         return []
     alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-    regex = re.compile(rf"(?<![\w'’-])(?:{alternation})(?![\w'’-])")
+    regex = re.compile(rf"(?<![\w'’-])(?:[^\W\d_]+-)*(?:{alternation})(?:-[^\W\d_]+)*(?![\w'’-])")
     return [m.span() for m in regex.finditer(text)]
 
 
@@ -150,14 +179,14 @@ def _matches(rule: _Rule, text: str, lowered: str | None):
         yield from rule.regex.finditer(text, start, len(text) if end < 0 else end + 1)
 
 
-def find_phi(text: str, rules: DeidRules | None = None) -> list[Redaction]:
-    """Merged, sorted PHI spans of `text`."""
+def find_phi(text: str, rules: DeidRules | None = None, *, scrub: bool = False) -> list[Redaction]:
+    """Merged, sorted PHI spans of `text`; `scrub` adds the [[scrub]] patterns (pathx.ingestion.scrub)."""
     rules = rules or load_rules()
     # (start, end, priority, kind, rule); lower priority number wins the kind of a merge.
     found: list[tuple[int, int, int, str, str]] = []
     name_words: set[str] = set()
     lowered = ascii_lowered(text)
-    for priority, rule in enumerate(rules.rules):
+    for priority, rule in enumerate(rules.rules + rules.scrub if scrub else rules.rules):
         for match in _matches(rule, text, lowered):
             for start, end in _phi_spans(match):
                 if end <= start:
@@ -166,7 +195,7 @@ def find_phi(text: str, rules: DeidRules | None = None) -> list[Redaction]:
                 if rule.propagate:
                     name_words.update(_NAME_PIECE.findall(text[start:end]))
     for start, end in _propagated(text, name_words, rules):
-        found.append((start, end, len(rules.rules), "NAME", "name_propagated"))
+        found.append((start, end, len(rules.rules) + len(rules.scrub), "NAME", "name_propagated"))
 
     found.sort()
     merged: list[Redaction] = []

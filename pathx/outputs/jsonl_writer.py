@@ -15,6 +15,7 @@ class JsonlWriter(OutputWriter):
     suffix = ".jsonl"
     name = "jsonl"
     help = "adds the rule engine's evidence per field"
+    evidence = True
 
     def write_rows(self, fh: TextIO, rows: Iterable[dict]) -> int:
         count = 0

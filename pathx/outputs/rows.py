@@ -33,13 +33,28 @@ class FieldPrediction:
 def evidence_detail(text: str, quote: str, start: int, end: int, *, engine: str, runner_up: str | None,
                     signals: str, around: int = 120, cue: tuple[int, int] | None = None) -> dict:
     """The JSONL evidence of one field: the quote, its span in the de-identified specimen text, and
-    up to `around` characters either side on one line (newlines become spaces, so offsets hold).
-    With no quote (nothing found), `cue` (the span of a cue word) centres the context instead."""
+    as context the sentence(s) holding it (at most `around` characters either side, for run-on text;
+    newlines become spaces). With no quote (nothing found), `cue` (the span of a cue word) picks the
+    sentence instead. `prediction_row` passes quote and context through the final scrub
+    (pathx.ingestion.scrub); `start`/`end` stay offsets into `text`."""
+    from pathx.rules.context import sentence
+
     lo, hi = (start, end) if start >= 0 else (cue if cue else (0, 0))
-    c0, c1 = max(0, lo - around), min(len(text), hi + around)
-    context = text[c0:c1].replace("\n", " ").replace("\r", " ") if (start >= 0 or cue) else ""
+    context, context_start = "", -1
+    if start >= 0 or cue:
+        left, right = sentence(text, lo, hi)
+        c0, c1 = max(left, lo - around), min(right, hi + around)
+        if c1 < len(text) and text[c1] == ".":
+            c1 += 1  # the sentence's full stop
+        while c0 < lo and text[c0].isspace():
+            c0 += 1
+        while c1 > hi and text[c1 - 1].isspace():
+            c1 -= 1
+        context = text[c0:c1].replace("\n", " ").replace("\r", " ")
+        if start >= 0:
+            context_start = start - c0
     return {"quote": quote, "start": start, "end": end, "context": context,
-            "context_start": start - c0 if start >= 0 else -1, "engine": engine, "runner_up": runner_up,
+            "context_start": context_start, "engine": engine, "runner_up": runner_up,
             "signals": signals}
 
 
@@ -81,16 +96,61 @@ def prediction_row(file: str, specimen: str | None, preds: dict[str, FieldPredic
     row["review"] = ";".join(flagged) or None  # empty (null in JSONL) when no field needs review
     for col in schema.DETAIL_COLUMNS + schema.STAGE_COLUMNS:
         row[col] = (extra or {}).get(col)
-    row["evidence"] = evidence
-    row["evidence_detail"] = detail
+    row["evidence"], row["evidence_detail"] = scrubbed_evidence(evidence, detail)
     return row
+
+
+def scrubbed_evidence(evidence: dict[str, str | None], detail: dict[str, dict | None]) -> tuple[dict, dict]:
+    """Every evidence snippet, quote and context through the final scrub (pathx.ingestion.scrub), in one
+    pass per row over the distinct texts; `context_start` then points at the scrubbed quote."""
+    from pathx.ingestion.scrub import scrub_groups
+
+    groups: dict[tuple[str, ...], int] = {}  # distinct part lists -> their index (fields share sentences)
+
+    def group(*parts: str) -> int:
+        return groups.setdefault(parts, len(groups))
+
+    plan = {}
+    for task, d in detail.items():
+        if not isinstance(d, dict):
+            continue
+        context, quote, at = str(d.get("context") or ""), str(d.get("quote") or ""), d.get("context_start")
+        if quote and isinstance(at, int) and 0 <= at and context[at:at + len(quote)] == quote:
+            plan[task] = ("split", group(context[:at], quote, context[at + len(quote):]))
+        else:
+            plan[task] = ("whole", group(context, quote))
+    snippets = {t: group(e) for t, e in evidence.items() if e and not (plan.get(t, ("",))[0] == "split"
+                                                                      and detail[t].get("quote") == e)}
+    done = scrub_groups([list(parts) for parts in groups])
+    evidence, detail = dict(evidence), {t: (dict(d) if isinstance(d, dict) else d) for t, d in detail.items()}
+    for task, (how, i) in plan.items():
+        parts = done[i]
+        if how == "split":
+            detail[task].update(quote=parts[1], context="".join(parts), context_start=len(parts[0]))
+            if evidence.get(task) and task not in snippets:
+                evidence[task] = parts[1]
+        else:
+            detail[task].update(context=parts[0], quote=parts[1])
+    for task, i in snippets.items():
+        evidence[task] = done[i][0]
+    return evidence, detail
 
 
 def error_row(file: str, error: str, bundle: str) -> dict:
     """A `status=error` row: specimen and fields empty, `error` one line naming the file."""
     row = {col: None for col in schema.OUTPUT_COLUMNS}
-    row.update(file=file, needs_review=True, status="error", error=one_line(error), bundle=bundle)
+    row.update(file=file, needs_review=True, status="error", error=scrub_error(one_line(error), file),
+               bundle=bundle)
     return row
+
+
+def scrub_error(message: str, file: str | None = None) -> str:
+    """An error message through the final scrub; the file name it starts with is kept as written
+    (the row's `file` column holds it anyway), so the message still names its file."""
+    from pathx.ingestion.scrub import scrub
+
+    prefix = f"{file}:" if file and message.startswith(f"{file}:") else ""
+    return prefix + (scrub(message[len(prefix):]) or "")
 
 
 def write_rows(fh: TextIO, rows: Iterable[dict], fmt: str) -> int:

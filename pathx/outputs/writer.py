@@ -40,6 +40,14 @@ class OutputWriter:
     suffix: ClassVar[str]  # ".csv"; may be compound (".fhir.json")
     name: ClassVar[str]  # short name, e.g. "csv": the audit log's `format`
     help: ClassVar[str]  # a few words for --help: what this format holds
+    evidence: ClassVar[bool] = False  # writes the rows' `evidence` and `evidence_detail` (JSONL does)
+
+    def stored_row(self, row: dict) -> dict:
+        """The row as the run's ledger keeps it: no more text than this format writes (a CSV run's
+        ledger holds no evidence)."""
+        if self.evidence:
+            return row
+        return {k: v for k, v in row.items() if k not in ("evidence", "evidence_detail")}
 
     def write_rows(self, fh: TextIO, rows: Iterable[dict]) -> int:
         """Write every row to the text stream (header included, if any); returns the row count."""

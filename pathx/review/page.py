@@ -37,6 +37,7 @@ from pathlib import Path
 
 from pathx import schema
 from pathx.fsutil import atomic_write_text
+from pathx.ingestion.scrub import scrub_parts
 from pathx.outputs.names import csv_cell, safe_text
 
 SHEET_COLUMNS: tuple[str, ...] = (
@@ -162,7 +163,9 @@ def flagged_fields(rows: list[dict]) -> list[FlaggedField]:
         for task in review_tasks(row):
             detail = (row.get("evidence_detail") or {}).get(task)
             detail = detail if isinstance(detail, dict) else {}
-            before, quote, after = _evidence_parts(row, task)
+            # Evidence goes through the final scrub (pathx.ingestion.scrub) again: rows made by pathx run
+            # are scrubbed already, an older output's are not.
+            before, quote, after = scrub_parts(list(_evidence_parts(row, task)))
             found.append(FlaggedField(
                 file=str(row.get("file") or ""), specimen=_text(row.get("specimen")), task=task,
                 value=_text(row.get(task)) or schema.NOT_REPORTED,

@@ -1,7 +1,7 @@
 """`pathx label`: bootstrap labels for unlabelled reports with the rule engine (paper S1.A).
 
 Writes the labelled-data format (one line per specimen, de-identified text inline so the file
-holds no PHI), plus the paper's two quality loops:
+holds no PHI; the text and the audit sample's evidence also pass the final scrub, pathx.ingestion.scrub), plus the paper's two quality loops:
 - Coverage Loop: which files and fields found no value, grouped by cause;
 - Accuracy Loop: a seeded random sample of specimens with their evidence, for manual review.
 """
@@ -17,6 +17,8 @@ from pathlib import Path
 from pathx import fields
 from pathx.training.labels import Example, write_labeled
 from pathx.ingestion.pipeline import IngestOptions, discover, extract_file
+from pathx.ingestion.scrub import scrub
+from pathx.outputs.rows import scrub_error
 
 # A field is "mentioned" when its registry `mention` pattern appears; a mention without a value is
 # a rule gap worth a look, no mention at all usually means the report does not state it.
@@ -44,19 +46,19 @@ def label_folder(input_path: Path, output: Path, engine, options: IngestOptions,
         res = extract_file(path, root, engine, options)
         report.files += 1
         if res.error:
-            report.file_errors.append(res.error)
+            report.file_errors.append(scrub_error(res.error, res.file))
             continue
         for unit in res.units:
             findings = unit.findings_by(engine)
             labels = {t: (findings[t].value if findings.get(t) else None) for t in fields.TASKS}
             ex_id = f"{unit.file}#{unit.specimen or 'all'}"
-            examples.append(Example(id=ex_id, labels=labels, text=unit.text, specimen=unit.specimen,
+            examples.append(Example(id=ex_id, labels=labels, text=scrub(unit.text), specimen=unit.specimen,
                                     extra={"source": unit.file}))
             report.units += 1
             for t in fields.TASKS:
                 if labels[t] is not None:
                     report.found[t] += 1
-                    evidence_rows.append((ex_id, t, labels[t], findings[t].evidence, findings[t].section))
+                    evidence_rows.append((ex_id, t, labels[t], scrub(findings[t].evidence), findings[t].section))
                 else:
                     cause = "mentioned, no value resolved" if MENTION_RE[t].search(unit.text) else "not mentioned"
                     report.missing[t][cause] += 1

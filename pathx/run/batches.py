@@ -110,7 +110,9 @@ def _commit_batch(ctx: RunContext, batch: list[Outcome], interrupted: bool) -> N
             summary.skipped += 1
             ctx.audit.write("skip", file=o.file, reason=o.skip_reason)
         else:
-            records.append(record_for(o, ctx.predictor.name))
+            record = record_for(o, ctx.predictor.name)
+            record.rows = [ctx.writer.stored_row(r) for r in record.rows]  # no text the output lacks
+            records.append(record)
             committed.append(o)
             summary.processed += 1
             summary.failed += bool(o.error)

@@ -36,9 +36,16 @@ MAX_FILE_BYTES = 512 * 1024 * 1024  # larger files get an error row instead of b
 
 
 def version_key(predictor, options: IngestOptions) -> str:
-    """What the ledger compares besides the content hash: predictor version + ingest options."""
+    """What the ledger compares besides the content hash: predictor version + ingest options + the
+    de-identification rules' version (new rules redo every file, so no row keeps evidence they now redact)."""
+    from pathx.ingestion.deid import load_rules
+
     opts = dataclasses.asdict(options)
     opts.pop("tasks", None)
+    try:
+        opts["deid"] = load_rules().version
+    except RuleFileError:  # unreadable rules: every file gets its error row, as without this key
+        opts["deid"] = "unreadable"
     return f"{predictor.version}|" + ",".join(f"{k}={opts[k]}" for k in sorted(opts))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pathx import schema
 
-HOSTILE = '<script src="https://evil.example/x.js"></script><img src=x onerror=alert(1)>'
+HOSTILE = '<script src="/x.js"></script><img src=x onerror=alert(1)>'
 
 
 def detail(context: str, quote: str, *, runner_up=None, engine="rules", signals="found") -> dict:

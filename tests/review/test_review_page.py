@@ -97,7 +97,7 @@ def test_page_shows_confidence_runner_up_and_marks_the_quote(review):
 def test_report_text_is_escaped_and_nothing_loads_or_runs(review):
     _, page, _ = review
     grade_line = page[page.index('id="line-6"'):page.index('id="line-7"')]
-    assert "&lt;script src=&quot;https://evil.example/x.js&quot;&gt;&lt;/script&gt;" in grade_line
+    assert "&lt;script src=&quot;/x.js&quot;&gt;&lt;/script&gt;" in grade_line
     assert "<mark>grade 3</mark> &amp; more" in grade_line
     parser = Tags()
     parser.feed(page)
