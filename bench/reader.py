@@ -3,6 +3,7 @@
     python bench/reader.py data --out work/reader            # per-field evidence examples (JSONL)
     python bench/reader.py fit --out work/reader [--resume]  # MiniLM + LoRA on them (checkpoints, resumable)
     python bench/reader.py eval --out work/reader            # rules vs model vs combined, first sight
+    python bench/reader.py bundle --out work/reader          # combine policy into the bundle, export
 
 Training data teaches reading, not copying: labels come from the generator's plan (never the rule
 engine), every style family except the held-out ones, each report augmented the way real reports
@@ -270,6 +271,25 @@ def cmd_eval(args) -> None:
     Path(args.write or out / "eval.json").write_text(json.dumps(results, indent=1) + "\n")
 
 
+def cmd_bundle(args) -> None:
+    """Write the combine policy (model read alone or with hints, as chosen), recipe and first-sight
+    figures into the fit folder's pipeline.json, then export the bundle."""
+    from pathx.bundle.export import export
+
+    out = Path(args.out)
+    run = out / "run"
+    results = json.loads((out / "eval.json").read_text())
+    pipeline = json.loads((run / "pipeline.json").read_text())
+    pipeline["slicing"]["evidence_hints"] = args.model_input == "hints"
+    pipeline["combine"] = results["policies"][args.model_input]
+    pipeline["recipe"] = {"name": "minilm-reader", "trained_by": "bench/reader.py", "data": json.loads((out / "data.json").read_text())}
+    pipeline["evaluation"] = {name: {"mean_macro_f1": r["mean"], "macro_f1": {t: {k: v for k, v in row.items()} for t, row in r["table"].items()}}
+                              for name, r in results.items() if name != "policies"}
+    (run / "pipeline.json").write_text(json.dumps(pipeline, indent=1) + "\n")
+    path = export(run, args.bundle, name="minilm-reader", version=args.version)
+    print(path, path.stat().st_size, "bytes")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -294,8 +314,13 @@ def main() -> None:
     e.add_argument("--n-val", type=int, default=80, help="validation reports the combine policy is fitted on")
     e.add_argument("--sets", help="only these sets (comma-separated: fresh_c,checkbox,dev,tcga2,fresh_d)")
     e.add_argument("--write", help="save the results here (default OUT/eval.json)")
+    b = sub.add_parser("bundle")
+    b.add_argument("--out", default="work/reader")
+    b.add_argument("--model-input", choices=("alone", "hints"), default="alone")
+    b.add_argument("--version", default="0.1.0")
+    b.add_argument("--bundle", default="bundles/minilm-reader-0.1.0.safetensors")
     args = ap.parse_args()
-    {"data": cmd_data, "fit": cmd_fit, "eval": cmd_eval}[args.cmd](args)
+    {"data": cmd_data, "fit": cmd_fit, "eval": cmd_eval, "bundle": cmd_bundle}[args.cmd](args)
 
 
 if __name__ == "__main__":
