@@ -80,10 +80,14 @@ def _recipes_help() -> str:
               help="Add to each head's logits a learned table indexed by that rule value, started at "
                    "log P(label | rule value) on the training set (needs --hint-values).")
 @click.option("--resume", is_flag=True, help="Continue a killed fit in OUTPUT from its last checkpoint.")
+@click.option("--from", "from_bundle", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Continue a trained bundle (or fit folder) on TRAIN_FILE instead of starting a fresh adapter: "
+                   "site adaptation on reviewed rows (`pathx review-import` output). Its base, adapter, pooling, "
+                   "input and tasks are kept; the recipe/--set/options give only the training settings (lr, epochs...).")
 @click.option("--device", default=None, help="auto (default), cpu, cuda, cuda:1 ...")
 @click.pass_context
 @command_errors()
-def fit(ctx, train_file, output, recipe, sets, val_file, test_file, resume, **flags):
+def fit(ctx, train_file, output, recipe, sets, val_file, test_file, resume, from_bundle, **flags):
     """Train a multi-task classifier (LLM encoder + adapter + one head per field) on labelled JSONL.
 
     \b
@@ -93,15 +97,25 @@ def fit(ctx, train_file, output, recipe, sets, val_file, test_file, resume, **fl
     metrics.json (accuracy, macro-F1, AUROC, confusion matrices, time, peak memory),
     pipeline.json (slicing, rule set, review thresholds). Checkpoints every N steps;
     a killed fit continues with --resume. Then: pathx bundle export OUTPUT -o bundles/NAME-1.0.0.safetensors
+
+    \b
+    Site adaptation (fix pathx for your own wording without writing rules):
+      pathx review out.jsonl ; fill the sheet ; pathx review-import out.review.csv --input reports/ -o c.jsonl
+      pathx fit c.jsonl -o runs/site --from bundles/DEFAULT-BUNDLE.safetensors --epochs 3 --lr 5e-4
     """
     from pathx.rules.engine import RuleEngine
     from pathx.training.labeled import fit_labeled
     from pathx.training.metrics import EvalResult, print_metrics
 
     plan = _plan(ctx, recipe, sets, flags)
+    start = None
+    if from_bundle is not None:
+        from pathx.training.recipes import adapt_plan
+
+        plan, start = adapt_plan(plan, from_bundle)
     engine = RuleEngine.load() if plan.hints else None
     result = fit_labeled(train_file, output, base=plan.base, config=plan.config, options=plan.options,
-                         engine=engine, val_path=val_file, test_path=test_file, resume=resume)
+                         engine=engine, val_path=val_file, test_path=test_file, resume=resume, start_from=start)
     shown = result.metrics.get("test") or result.metrics.get("val")
     if shown:
         print_metrics(EvalResult.from_dict(shown), title=f"{output} ({'test' if result.metrics.get('test') else 'val'})")

@@ -61,12 +61,16 @@ def fit(
     resume: bool = False,
     on_step: Callable[[TrainState], None] | None = None,
     progress_stream=None,
+    init_weights: dict | None = None,
 ) -> FitResult:
     """Train a MultiTaskClassifier on prompt examples and write the output dir.
 
     With `val` None the examples are split 80/10/10 (stratified, seed); otherwise `train`, `val`
     and optional `test` are used as given. `on_step(state)` runs after every optimizer step (an
-    exception there stops the fit like a kill). `resume=True` continues from out_dir/checkpoint."""
+    exception there stops the fit like a kill). `resume=True` continues from out_dir/checkpoint.
+    `init_weights` (adapter, heads and norm buffers of a trained model of the same base and tasks,
+    e.g. a bundle's: `pathx fit --from`) starts the fit from them instead of a fresh adapter; the
+    pooled-state standardisation and rule prior they carry are kept."""
     cfg = config or FitConfig()
     out_dir = Path(out_dir)
     tasks = list(cfg.tasks or schema.TASKS)
@@ -77,7 +81,9 @@ def fit(
         truncation_side=cfg.truncation_side, max_length=cfg.max_length, chat_template=cfg.chat_template,
         quant=cfg.quant, device=cfg.device, seed=cfg.seed, rule_prior=cfg.rule_prior,
     )
-    data = _prepare(model, cfg, train_ex, val_ex, fresh=ckpt is None)
+    if init_weights is not None and ckpt is None:
+        model.load_trainable_state_dict(init_weights)
+    data = _prepare(model, cfg, train_ex, val_ex, fresh=ckpt is None and init_weights is None)
     total = total_steps(len(train_ex), cfg)
     optimizer, scheduler = make_optimizer(model, cfg, total)
     extra = {"fit_config": cfg.to_dict(), "base": model.model_config.base, "total_steps": total}

@@ -36,8 +36,11 @@ def data_digest(paths: list[Path]) -> str:
 
 def fit_labeled(train_path: Path, out_dir: Path, *, base: str, config, options: IngestOptions, engine,
                 val_path: Path | None = None, test_path: Path | None = None, resume: bool = False,
-                progress_stream=None):
-    """`pathx fit`: read, prompt, train, then write pipeline.json with review thresholds."""
+                progress_stream=None, start_from=None):
+    """`pathx fit`: read, prompt, train, then write pipeline.json with review thresholds.
+
+    `start_from` (a pathx.bundle.reader.Bundle, `pathx fit --from`): continue that bundle's model on
+    these labels (site adaptation); its combine policy is carried over and the new fit names it."""
     from pathx.training.fit import fit
 
     files = [Path(p) for p in (train_path, val_path, test_path) if p]
@@ -51,7 +54,7 @@ def fit_labeled(train_path: Path, out_dir: Path, *, base: str, config, options: 
         test, w = prompt_examples(read_labeled(test_path), engine, options)
         warnings += w
     result = fit(train, out_dir, base=base, config=config, val=val, test=test, resume=resume,
-                 progress_stream=progress_stream)
+                 progress_stream=progress_stream, init_weights=start_from.tensors if start_from is not None else None)
 
     # Review thresholds come from the validation examples fit actually used.
     split = json.loads((Path(out_dir) / "split.json").read_text())
@@ -62,6 +65,12 @@ def fit_labeled(train_path: Path, out_dir: Path, *, base: str, config, options: 
     if result.model is not None and val_examples:
         thresholds = model_thresholds(result.model, val_examples, config.eval_batch_size, config.unknown_as_not_reported)
     write_pipeline_info(out_dir, options, engine, files, thresholds, warnings)
+    if start_from is not None:
+        info = json.loads((Path(out_dir) / PIPELINE_FILE).read_text(encoding="utf-8"))
+        info["adapted_from"] = {"bundle": start_from.name, "sha256": start_from.content_sha256}
+        if start_from.info.get("combine"):
+            info["combine"] = start_from.info["combine"]
+        (Path(out_dir) / PIPELINE_FILE).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     return result
 
 

@@ -185,3 +185,28 @@ def plan_fit(recipe: str | None, sets=(), flags: dict[str, tuple[str, object]] |
         raise RecipeError(origin.get(err.field, err.field), f"{err.field} {err.message}"
                           if origin.get(err.field, "").startswith("recipe") else err.message) from None
     return FitPlan(chosen.name, base, hints, config, options, origin)
+
+
+# FitConfig fields that shape the model itself: `pathx fit --from` takes them from the bundle it continues.
+MODEL_KEYS = ("tasks", "adapter", "pooling", "padding_side", "truncation_side", "max_length", "chat_template",
+              "quant", "rule_prior")
+
+
+def adapt_plan(plan: FitPlan, bundle_path) -> tuple[FitPlan, object]:
+    """`pathx fit --from BUNDLE`: the plan with the bundle's base, model shape, prompt input and hints
+    (the training settings stay the plan's), and the opened, verified Bundle whose weights start the fit."""
+    from pathlib import Path
+
+    from pathx.bundle.reader import fit_dir_bundle, open_bundle
+    from pathx.training.labeled import options_from_info
+
+    path = Path(bundle_path)
+    bundle = fit_dir_bundle(path) if path.is_dir() else open_bundle(path)
+    model = bundle.info["model"]
+    shape = {k: model[k] for k in MODEL_KEYS if k in model}
+    shape["adapter"] = model["adapter"]
+    config = dataclasses.replace(plan.config, **shape)
+    options = options_from_info(bundle.info)
+    base = plan.base if plan.origin.get("base") == "--base" else model["base"]["name"]  # --base: a local copy
+    origin = dict(plan.origin, **{k: f"--from {path.name}" for k in (*shape, "hints")})
+    return FitPlan(plan.recipe, base, bool(bundle.info.get("hints", True)), config, options, origin), bundle

@@ -103,3 +103,38 @@ def test_a_bundle_with_a_combine_policy_runs_both_readers_under_auto(reader, tmp
             assert c[t].needs_review == (r[t].label != m[t].label or r[t].needs_review or m[t].needs_review)
     assert isinstance(make_predictor("model", bundle=bundle, base=str(reader["base"]), device="cpu"),
                       BundlePredictor)  # the model alone stays available
+
+
+@pytest.mark.slow
+def test_fit_from_a_bundle_continues_its_weights_and_keeps_its_shape_and_policy(reader, tmp_path):
+    """Site adaptation: `pathx fit --from BUNDLE` starts from the bundle's adapter and heads."""
+    from click.testing import CliRunner
+
+    from pathx.bundle.reader import open_bundle
+    from pathx.cli.main import main as cli
+    from pathx.model.config import WEIGHTS_FILE
+    from safetensors.torch import load_file
+
+    info = json.loads((reader["fit"] / "pipeline.json").read_text())
+    info["combine"] = {"thresholds": {"er": {"fill": 0.5}}, "fitted_on": "test"}
+    src = tmp_path / "src"
+    src.mkdir()
+    for f in reader["fit"].iterdir():
+        if f.is_file():
+            (src / f.name).write_bytes(f.read_bytes())
+    (src / "pipeline.json").write_text(json.dumps(info))
+    bundle = export(src, tmp_path / "site-0.1.0.safetensors", name="site", version="0.1.0")
+    out = tmp_path / "adapted"
+    result = CliRunner().invoke(cli, ["fit", str(reader["labeled"]), "-o", str(out), "--from", str(bundle),
+                                      "--base", str(reader["base"]), "--max-steps", "1", "--micro-batch", "2",
+                                      "--lr", "1e-9", "--device", "cpu", "--recipe", "paper"])
+    assert result.exit_code == 0, result.output
+    adapted = json.loads((out / "pipeline.json").read_text())
+    assert adapted["slicing"]["mode"] == "evidence" and adapted["combine"] == info["combine"]
+    assert adapted["adapted_from"]["bundle"] == "site-0.1.0"
+    config = json.loads((out / "config.json").read_text())
+    assert config["pooling"] == open_bundle(bundle).info["model"]["pooling"]  # not the paper recipe's
+    before, after = open_bundle(bundle).tensors, load_file(str(out / WEIGHTS_FILE))
+    assert set(before) == set(after)
+    # a step at lr 1e-9 leaves the weights where the bundle had them (a fresh adapter would not be)
+    assert all(torch.allclose(before[k].float(), after[k].float(), atol=1e-4) for k in before)
