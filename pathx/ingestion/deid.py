@@ -14,7 +14,8 @@ The same file's [[scrub]] entries are not used here: they are the final scrub's 
 
 Every pattern must run in linear time: none may be tried at every blank of a long run of blanks
 (anchor such runs with a look-behind or a possessive quantifier; tests/ingestion/test_deid_forms.py
-runs 60,000 blanks under a tiny budget).
+counts the characters offered to the patterns for N and 10N blanks, and runs 60,000 blanks in a child
+under a forced CPU budget, RLIMIT_CPU).
 
 Clinical tokens (pT2, pN1a(sn), 2.3 cm, 95%, 3+, 5/14, Allred 8/8, specimen letters A/B/C)
 are kept because no rule matches them: a month/day without a year is a date only after a

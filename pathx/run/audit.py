@@ -4,7 +4,8 @@ Records (one JSON object per line, each with `event` and `run_id`):
 - `start`: time, pathx version, predictor name/version, rule-set version, host, input, output,
   options.
 - `file`: per processed file: relative path, sha256, extraction path (pdf-text, ocr:tesseract,
-  ...), pages, specimens, status, error (the same one-line message as the output row),
+  ...), pages, specimens, status, error (the same one-line message as the output row, through the
+  final scrub like every `error` written here),
   fault (file | environment, for errors), warnings, seconds (read and predict).
 - `skip`: a path that was not processed, with the reason (a directory named like a report, a
   file that changed while it was read, ...). Unchanged files are only counted, in `end`.
@@ -51,6 +52,12 @@ class AuditLog:
         self._fh = self.path.open("a", encoding="utf-8", errors="backslashreplace")
 
     def write(self, event: str, **fields) -> None:
+        """Append one record; its `error` goes through the final scrub (pathx.ingestion.scrub) first, as
+        the output row's does: a message may quote the report (a parser's, a file system's)."""
+        if isinstance(fields.get("error"), str):
+            from pathx.outputs.rows import scrub_error  # lazy: the scrub loads the de-identification rules
+
+            fields["error"] = scrub_error(fields["error"], fields.get("file"))
         record = {"event": event, "run_id": self.run_id, "time": now_iso(), **fields}
         self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         self._fh.flush()

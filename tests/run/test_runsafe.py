@@ -242,12 +242,12 @@ def test_chmod_000_files_sorting_first_never_stop_the_run(tmp_path):
 def test_a_file_over_the_budget_is_retried_with_a_larger_one_or_when_touched(tmp_path, monkeypatch):
     inp, out = tmp_path / "in", tmp_path / "out.csv"
     files = write_reports(inp, 2)
-    real, reads = run_files.extract_file, []
+    real, reads, stuck = run_files.extract_file, [], [True]
 
-    def slow(path, *a, **k):  # r001 takes 0.5 s to read: over a 0.05 s budget, well under 30 s
+    def slow(path, *a, **k):  # r001 is read only when the budget's alarm ends the wait (forced, not hoped for)
         reads.append(path.name)
-        if path.name == "r001.txt":
-            time.sleep(0.5)
+        if path.name == "r001.txt" and stuck[0]:
+            time.sleep(300)  # a hang guard: the 0.05 s budget's SIGALRM interrupts it
         return real(path, *a, **k)
 
     monkeypatch.setattr(run_files, "extract_file", slow)
@@ -261,6 +261,7 @@ def test_a_file_over_the_budget_is_retried_with_a_larger_one_or_when_touched(tmp
     os.utime(files[1])  # touched: tried again (and over the budget again)
     s = _run(inp, out, file_timeout=0.05)
     assert reads == ["r001.txt"] and s.exit_code == EXIT_FAILED
+    stuck[0] = False  # the file reads normally with a larger budget
     s = _run(inp, out, file_timeout=30)  # a larger budget brings it back
     assert s.exit_code == EXIT_OK and _rows(out)["r001.txt"]["status"] == "ok"
 
@@ -281,6 +282,30 @@ def test_memory_error_is_not_kept_against_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(run_files, "extract_file", real)  # more memory next night
     s = _run(inp, out)
     assert (s.exit_code, s.processed) == (EXIT_OK, 1)
+
+
+def test_a_file_error_quoting_an_id_or_a_name_is_scrubbed_in_the_audit_log(tmp_path, monkeypatch):
+    """The audit log's `error` goes through the final scrub, as the output row's does."""
+    from pathx.errors import EnvironmentFault
+
+    inp, out, audit = tmp_path / "in", tmp_path / "out.csv", tmp_path / "audit.jsonl"
+    write_reports(inp, 2)
+    real = run_files.extract_file
+
+    def quoting(path, *a, **k):
+        if path.name == "r000.txt":
+            raise EnvironmentFault("reader stopped at: Case QX14-287531 reviewed by Dr. Marten Vossberg on page 2")
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(run_files, "extract_file", quoting)
+    s = _run(inp, out, audit_path=audit)
+    assert s.exit_code != EXIT_OK
+    errors = [r["error"] for r in audit_records(audit) if r["event"] == "file" and r.get("error")]
+    assert len(errors) == 1 and errors[0].startswith("r000.txt: ") and "reader stopped at" in errors[0]
+    for value in ("QX14", "287531", "Marten", "Vossberg"):
+        assert value not in errors[0], errors[0]
+        assert value not in audit.read_text(encoding="utf-8")
+    assert _rows(out)["r000.txt"]["error"] == errors[0]  # the same message as the output row
 
 
 def test_a_report_with_a_running_patient_header_gets_rows_not_a_refusal(tmp_path):
