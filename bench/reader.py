@@ -144,9 +144,14 @@ def cmd_fit(args) -> None:
                     lr=args.lr, micro_batch=args.micro_batch, grad_accum=1, epochs=args.epochs, eval_every=args.eval_every,
                     checkpoint_every=args.eval_every // 2, patience=3, eval_batch_size=64, class_weights=[],
                     max_steps=args.max_steps)
-    run = out / "run"
+    run = out / (args.run or "run")
+    init = None
+    if args.init:  # continue a finished fit (a second pass with a new schedule)
+        from safetensors.torch import load_file
+
+        init = load_file(str(Path(args.init) / "adapter_heads.safetensors"))
     result = fit(train, run, base=BASE, config=cfg, val=val, resume=args.resume and (run / "checkpoint").exists(),
-                 progress_stream=sys.stdout)
+                 progress_stream=sys.stdout, init_weights=init)
     from pathx.training.data import as_examples
 
     thresholds = model_thresholds(result.model, as_examples(val, list(schema.TASKS)), 64)
@@ -306,6 +311,8 @@ def main() -> None:
     f.add_argument("--max-length", type=int, default=160)
     f.add_argument("--eval-every", type=int, default=100)
     f.add_argument("--max-steps", type=int, default=None)
+    f.add_argument("--run", help="fit folder name under OUT (default run)")
+    f.add_argument("--init", help="start from this finished fit folder's weights")
     e = sub.add_parser("eval")
     e.add_argument("--out", default="work/reader")
     e.add_argument("--model", help="fit folder or bundle (default OUT/run)")
