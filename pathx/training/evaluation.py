@@ -40,14 +40,14 @@ def predictions_from_probs(predictor, units, probs) -> list[dict]:
 
     inference = copy.copy(predictor.inference)
 
-    def cached(prompts):
+    def cached(prompts, stop_check=None):
         if len(prompts) != len(units):  # not the units' prompts: compute them
-            return predictor.inference.predict_proba(prompts)
+            return predictor.inference.predict_proba(prompts, stop_check)
         return probs
 
     inference.predict_proba = cached
-    inference.field_proba = lambda field_prompts: probs if len(field_prompts) == len(units) \
-        else predictor.inference.field_proba(field_prompts)
+    inference.field_proba = lambda field_prompts, stop_check=None: probs if len(field_prompts) == len(units) \
+        else predictor.inference.field_proba(field_prompts, stop_check)
     shim = copy.copy(predictor)
     shim.inference = inference
     return shim.predict(units)

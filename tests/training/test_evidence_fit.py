@@ -138,3 +138,13 @@ def test_fit_from_a_bundle_continues_its_weights_and_keeps_its_shape_and_policy(
     assert set(before) == set(after)
     # a step at lr 1e-9 leaves the weights where the bundle had them (a fresh adapter would not be)
     assert all(torch.allclose(before[k].float(), after[k].float(), atol=1e-4) for k in before)
+
+
+@pytest.mark.slow
+def test_pathx_eval_scores_an_evidence_input_fit_per_field(reader):
+    from pathx.training.evaluation import evaluate_labeled
+
+    result = evaluate_labeled(reader["fit"], reader["labeled"], base=str(reader["base"]), device="cpu")
+    assert set(result.tasks) == set(schema.TASKS)
+    assert result.n_examples == len(reader["rows"])
+    assert all(m.auto_accepted is not None for m in result.tasks.values())
