@@ -19,12 +19,18 @@ Contract of `scrub(text) -> str`:
 - it reads no file but the rule file (the shipped one when the configured one cannot be read; with neither,
   every piece becomes [WITHHELD]), logs nothing, and never raises on text or puts it in an exception.
 
+`trim_context(before, after)` cuts an evidence context (already scrubbed) back to the clinical text next to
+the quote: every sentence or field before the quote up to the last one holding a placeholder or an
+identifier field ("MRN:", "Patient:", ...), and every one after from the first such, are dropped.
+
 `scrub_groups(groups)` does scrub_parts for several groups in one pass (names found in one group are
 also redacted in the others). `scrub_parts(parts)` scrubs the concatenation of several adjacent pieces (context before, quote, context
 after) and returns the pieces, so a name cut by a piece boundary is still found and offsets into the
 joined result stay exact. Each redaction's placeholder goes to the piece where the span starts.
 """
 from __future__ import annotations
+
+import re
 
 from pathx import paths
 from pathx.errors import RuleFileError
@@ -99,3 +105,27 @@ def scrub_parts(parts: list[str], rules: DeidRules | None = None) -> list[str]:
         pieces.append(joined[at:hi])
         out.append("".join(pieces))
     return out
+
+
+# Where a context is cut: a sentence end, a semicolon, a field separator, a run of blanks.
+_PIECE_BREAK = re.compile(r"\.(?=\s)|[;|]|\s{2,}")
+# A placeholder, or a header field that holds an identifier ("MRN:", "Patient Name:", "DOB", "Tel:").
+_IDENTIFYING = re.compile(
+    r"\[[A-Z][A-Z0-9>_-]*\]|(?i:\b(?:patient(?:[ ]+name)?|pt|name|surname|forenames?|mrn|med\.?[ ]*rec\.?|dob|d\.o\.b|"
+    r"date[ ]+of[ ]+birth|physician|surgeon|clinician|consultant|pathologist|hospital|address|phone|tel|fax|"
+    r"e-?mail|acc(?:ession)?|case)\b[ \t]*(?:[:#]|no\b))")
+
+
+def trim_context(before: str, after: str) -> tuple[str, str]:
+    """(before, after) without the pieces that hold a placeholder or an identifier field: before the quote,
+    everything up to the end of the piece holding the last such; after it, everything from the start of
+    the piece holding the first such."""
+    hits = list(_IDENTIFYING.finditer(before))
+    if hits:
+        stop = _PIECE_BREAK.search(before, hits[-1].end())
+        before = before[stop.end():].lstrip() if stop else ""
+    hit = _IDENTIFYING.search(after)
+    if hit:
+        starts = [m.start() for m in _PIECE_BREAK.finditer(after, 0, hit.start())]
+        after = after[:starts[-1]].rstrip() if starts else ""
+    return before, after

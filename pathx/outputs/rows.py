@@ -103,7 +103,7 @@ def prediction_row(file: str, specimen: str | None, preds: dict[str, FieldPredic
 def scrubbed_evidence(evidence: dict[str, str | None], detail: dict[str, dict | None]) -> tuple[dict, dict]:
     """Every evidence snippet, quote and context through the final scrub (pathx.ingestion.scrub), in one
     pass per row over the distinct texts; `context_start` then points at the scrubbed quote."""
-    from pathx.ingestion.scrub import scrub_groups
+    from pathx.ingestion.scrub import scrub_groups, trim_context
 
     groups: dict[tuple[str, ...], int] = {}  # distinct part lists -> their index (fields share sentences)
 
@@ -126,11 +126,12 @@ def scrubbed_evidence(evidence: dict[str, str | None], detail: dict[str, dict | 
     for task, (how, i) in plan.items():
         parts = done[i]
         if how == "split":
-            detail[task].update(quote=parts[1], context="".join(parts), context_start=len(parts[0]))
+            before, after = trim_context(parts[0], parts[2])
+            detail[task].update(quote=parts[1], context=before + parts[1] + after, context_start=len(before))
             if evidence.get(task) and task not in snippets:
                 evidence[task] = parts[1]
         else:
-            detail[task].update(context=parts[0], quote=parts[1])
+            detail[task].update(context=trim_context("", parts[0])[1], quote=parts[1])
     for task, i in snippets.items():
         evidence[task] = done[i][0]
     return evidence, detail

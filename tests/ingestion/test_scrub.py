@@ -69,7 +69,8 @@ def test_row_evidence_context_is_the_scrubbed_sentence_and_still_holds_the_quote
     row = prediction_row("r.txt", None, {"er": FieldPrediction("Positive", evidence=quote, detail=detail)}, "x")
     d = row["evidence_detail"]["er"]
     assert row["evidence"]["er"] == quote
-    assert d["context"].startswith(quote) and d["context"].endswith("(outside [ACCESSION]).")
+    # the rest of the sentence holds a placeholder: it is cut from the context
+    assert d["context"].startswith(quote) and "[ACCESSION]" not in d["context"]
     assert d["context"][d["context_start"]:d["context_start"] + len(d["quote"])] == d["quote"] == quote
     assert (d["start"], d["end"]) == (start, start + len(quote))  # offsets into the de-identified text
     for value in ("kleinfeld", "93", "qx14", "vossberg", "HER2"):
@@ -79,3 +80,36 @@ def test_row_evidence_context_is_the_scrubbed_sentence_and_still_holds_the_quote
 def test_an_unreadable_rules_folder_falls_back_to_the_shipped_rules(tmp_path, monkeypatch):
     monkeypatch.setenv("PATHX_RULES_DIR", str(tmp_path / "unmounted"))
     assert scrub("reviewed by dr. marten vossberg") == "reviewed by dr. [NAME]"
+
+
+def test_scrub_institutions_towns_phones_ocr_dates_and_ages():
+    cases = {
+        "Seen at Brackenfield General Hospital today": "[HOSPITAL]",
+        "core biopsy at LONGMEADOW CANCER INSTITUTE (see report)": "[HOSPITAL]",
+        "copy to northgate valley medical center.": "[HOSPITAL]",
+        "Referred by Dr Quell of Lower Tarnby.": "[ADDRESS]",
+        "Moved from Elmsworth Falls, OR.": "[ADDRESS]",
+        "Tel: 311/555-0187 Fax: 311/555 -0188": "[PHONE]",
+        "call 01632 960 123 please": "[PHONE]",
+        "printed l4 Octobcr 2O19": "[DATE]",
+        "DOB MARCII 2, 1930".replace("MARCII", "MARCH") + " and NOVEMBCR l9, 1928": "[DATE]",
+        "on 14.l1.2017 signed": "[DATE]",
+        "AGED 9S.": "[AGE>89]",
+        "z quellman, md, pathologist": "[NAME]",
+        "jar labeled \"Tamsin Orrery - left breast\" received": "[NAME]",
+    }
+    for text, kind in cases.items():
+        out = scrub(text)
+        assert kind in out, (text, out)
+    assert "Brackenfield" not in scrub("Seen at Brackenfield General Hospital today")
+    assert "Orrery" not in scrub('jar labeled "Tamsin Orrery - left breast" received')
+    # clinical text next to these forms stays
+    for keep in ("pT1N0M0", "T1N0M0", "breast clinic", "Carcinoma, IN SITU", "may I see", "3/12 lymph nodes"):
+        assert scrub(keep) == keep, keep
+
+
+def test_trim_context_drops_identifying_pieces():
+    from pathx.ingestion.scrub import trim_context
+    before, after = trim_context("Name: [NAME] MRN: [MRN]. Left breast, lumpectomy: ", " is positive. Tel: [PHONE]")
+    assert before == "Left breast, lumpectomy: " and after == " is positive"
+    assert trim_context("Grade 2. ", " (95%).") == ("Grade 2. ", " (95%).")
