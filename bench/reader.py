@@ -282,8 +282,8 @@ def cmd_bundle(args) -> None:
     from pathx.bundle.export import export
 
     out = Path(args.out)
-    run = out / "run"
-    results = json.loads((out / "eval.json").read_text())
+    run = out / args.run
+    results = json.loads(Path(args.eval or out / "eval.json").read_text())
     pipeline = json.loads((run / "pipeline.json").read_text())
     pipeline["slicing"]["evidence_hints"] = args.model_input == "hints"
     pipeline["combine"] = results["policies"][args.model_input]
@@ -324,6 +324,8 @@ def main() -> None:
     b = sub.add_parser("bundle")
     b.add_argument("--out", default="work/reader")
     b.add_argument("--model-input", choices=("alone", "hints"), default="alone")
+    b.add_argument("--run", default="run", help="fit folder name under OUT")
+    b.add_argument("--eval", help="eval results of that fit (default OUT/eval.json)")
     b.add_argument("--version", default="0.1.0")
     b.add_argument("--bundle", default="bundles/minilm-reader-0.1.0.safetensors")
     args = ap.parse_args()
