@@ -87,7 +87,7 @@ class CombinedPredictor:
 
     Rows carry the decided label, the model's probability of it as confidence (None when the rules'
     value won against the model), the rules' evidence, and needs_review where the readers differ or
-    the deciding reader flags the field (issue: review from both readers)."""
+    the deciding reader flags the field."""
 
     def __init__(self, rules, model, policy: CombinePolicy):
         self.rules, self.model, self.policy = rules, model, policy
