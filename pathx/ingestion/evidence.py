@@ -10,7 +10,9 @@ text. Here each field reads its own evidence, chosen by the field's cue lexicon
     field_evidence(text, task, budget)   cue sentences (most cues first), then their neighbours,
                                          within `budget` characters, printed in report order with
                                          GAP between non-adjacent ones; NO_EVIDENCE when no cue
+    unit_evidence(text, tasks, budget)   every field's evidence, the text split once
     evidence_prompt(text, task, ...)     the one-field Field/Classes/Report/Hints prompt of it
+    field_prompts(text, tasks, ...)      those prompts for every field of a unit
 
 Contract: deterministic, linear in the text (each cue regex runs once over each sentence), no
 PHI of its own (it only copies de-identified text), and the same function builds the prompts for
@@ -94,11 +96,13 @@ def cue_scores(text: str, spans: list[tuple[int, int]], task: str) -> list[int]:
     return out
 
 
-def field_evidence(text: str, task: str, budget: int = DEFAULT_BUDGET) -> str:
+def field_evidence(text: str, task: str, budget: int = DEFAULT_BUDGET,
+                   spans: list[tuple[int, int]] | None = None) -> str:
     """The field's evidence: cue sentences by descending cue count (ties: report order), then
     each chosen sentence's neighbours, within `budget` characters; report order; NO_EVIDENCE
-    when no sentence holds a cue. A repeated sentence (a running header) is taken once."""
-    spans = sentences(text)
+    when no sentence holds a cue. A repeated sentence (a running header) is taken once.
+    `spans`: the text's `sentences`, when the caller has them already (one split per unit)."""
+    spans = sentences(text) if spans is None else spans
     scores = cue_scores(text, spans, task)
     order = sorted((i for i, s in enumerate(scores) if s > 0), key=lambda i: (-scores[i], i))
     if not order:
@@ -138,20 +142,30 @@ def field_evidence(text: str, task: str, budget: int = DEFAULT_BUDGET) -> str:
     return "".join(parts)
 
 
+def unit_evidence(text: str, tasks, budget: int = DEFAULT_BUDGET) -> dict[str, str]:
+    """{task: field_evidence} for every task of a unit, the text split into sentences once."""
+    spans = sentences(text)
+    return {t: field_evidence(text, t, budget, spans) for t in tasks}
+
+
+def _prompt(evidence: str, task: str, value: str | None, with_hints: bool) -> Prompt:
+    if not with_hints or value is None:
+        return build_prompt(evidence, None, (task,))
+    return build_prompt(evidence, {task: []}, (task,), {task: value})
+
+
 def evidence_prompt(text: str, task: str, value: str | None = None, budget: int = DEFAULT_BUDGET,
                     with_hints: bool = True) -> Prompt:
     """The one-field prompt (Field/Classes/Report/Hints) whose Report block is the field's
     evidence and whose hint line holds only the rule engine's value ("T_hint: T2 | none"; the
     rules' evidence is in the Report block already), `none` when the rules found nothing or
     with `with_hints=False` (the model reads alone)."""
-    evidence = field_evidence(text, task, budget)
-    if not with_hints or value is None:
-        return build_prompt(evidence, None, (task,))
-    return build_prompt(evidence, {task: []}, (task,), {task: value})
+    return _prompt(field_evidence(text, task, budget), task, value, with_hints)
 
 
 def field_prompts(text: str, tasks, values: dict | None, budget: int = DEFAULT_BUDGET,
-                  with_hints: bool = True) -> dict[str, Prompt]:
-    """{task: evidence_prompt} for every task of a unit."""
+                  with_hints: bool = True, evidence: dict[str, str] | None = None) -> dict[str, Prompt]:
+    """{task: evidence_prompt} for every task of a unit (`evidence`: its unit_evidence, if known)."""
     values = values or {}
-    return {t: evidence_prompt(text, t, values.get(t), budget, with_hints) for t in tasks}
+    evidence = evidence if evidence is not None else unit_evidence(text, tasks, budget)
+    return {t: _prompt(evidence[t], t, values.get(t), with_hints) for t in tasks}

@@ -258,17 +258,14 @@ def _single_unit(text: str, file: str, engine, options: IngestOptions, report_te
     hints = engine.hints(text) if engine is not None else {}
     findings = engine.extract(text) if engine is not None else None
     mentions = engine.mentions(text) if engine is not None else None  # cached by extract: no second pass
-    values = None
-    if findings is not None and options.hint_values:
-        values = {t: f.value if f else None for t, f in findings.items()}
+    rule_values = {t: f.value if f else None for t, f in findings.items()} if findings is not None else None
+    values = rule_values if options.hint_values else None
     per_field = None
     if options.slice_mode == "evidence":
-        if values is None and findings is not None:
-            values = {t: f.value if f else None for t, f in findings.items()}
-        per_field = evidence.field_prompts(text, options.tasks, values, options.max_report_chars,
-                                           with_hints=options.evidence_hints and engine is not None)
-        sliced = "\n".join(f"[{fields.FIELD_NAMES[t]}] {evidence.field_evidence(text, t, options.max_report_chars)}"
-                           for t in options.tasks)
+        found = evidence.unit_evidence(text, options.tasks, options.max_report_chars)
+        per_field = evidence.field_prompts(text, options.tasks, rule_values, options.max_report_chars,
+                                           with_hints=options.evidence_hints and engine is not None, evidence=found)
+        sliced = "\n".join(f"[{fields.FIELD_NAMES[t]}] {found[t]}" for t in options.tasks)
     else:
         sliced = slice_report(text, mode=options.slice_mode, k=options.k, seed=options.seed)
         if options.slice_mode != "full" and len(sliced) > options.max_report_chars:

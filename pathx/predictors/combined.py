@@ -122,7 +122,7 @@ class CombinedPredictor:
                 r, m = r_row[task], m_row[task]
                 p = m.confidence if m.confidence is not None else 0.0
                 label, source = self.policy.decide(task, r.label, m.label, p)
-                detail = dict(r.detail or {}) if r.detail else None
+                detail = dict(r.detail) if r.detail else None
                 if detail is not None:
                     detail["engine"] = {"both": "rules+model", "rules": "rules", "model": "model"}[source]
                     if source != "both":

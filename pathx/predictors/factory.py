@@ -23,6 +23,7 @@ def make_predictor(engine_name: str, bundle=None, base=None, device: str | None 
     from pathx.bundle.files import DefaultBundleMissing, default_bundle_checked
     from pathx.errors import EnvironmentFault, RuleFileError
 
+    asked = engine_name
     try:
         if engine_name in ("auto", "model", "combined") and bundle is None:
             try:
@@ -31,9 +32,9 @@ def make_predictor(engine_name: str, bundle=None, base=None, device: str | None 
                 raise EnvironmentFault(f"{err}: install that bundle, fix bundles/DEFAULT, or choose "
                                        "--engine rules / --bundle FILE") from None
         if engine_name == "auto":
-            engine_name = ("combined" if _has_policy(bundle) else "model") if bundle else "rules"
-        if engine_name == "combined":
-            return _combined(bundle, base, device, lazy)
+            engine_name = "model" if bundle else "rules"
+        elif engine_name == "combined":
+            engine_name = "model"
         if engine_name in ("rules", "naive"):
             from pathx.predictors.simple import NaivePredictor, RulesPredictor
 
@@ -47,42 +48,32 @@ def make_predictor(engine_name: str, bundle=None, base=None, device: str | None 
 
             try:
                 if lazy and not Path(bundle).is_dir():
-                    return LazyBundlePredictor(bundle, base=base, device=device)
-                return BundlePredictor.load(bundle, base=base, device=device)
+                    model = LazyBundlePredictor(bundle, base=base, device=device)
+                else:
+                    model = BundlePredictor.load(bundle, base=base, device=device)
             except (BundleError, OSError) as err:
                 cause = str(err) if isinstance(err, BundleError) else f"{bundle}: {err.strerror or type(err).__name__}"
                 raise EnvironmentFault(f"cannot use bundle {cause}") from None
+            # a bundle that carries a combine policy runs beside the rules (`auto`); `combined` requires one
+            return model if asked == "model" else _combined(model, bundle, required=asked == "combined")
     except RuleFileError as err:
         raise EnvironmentFault(f"rule files unusable: {err}") from None
     raise ValueError(f"unknown engine {engine_name!r}; choose {', '.join(ENGINES)}")
 
 
-def _has_policy(bundle) -> bool:
-    from pathx.bundle.export import fit_dir_info
-    from pathx.bundle.reader import read_metadata
-
-    path = Path(bundle)
-    try:
-        info = fit_dir_info(path, path.name, "0.0.0-dev") if path.is_dir() else read_metadata(path)
-        return bool(info.get("combine"))
-    except (PathxError, OSError, ValueError):
-        return False  # make_predictor's model branch reports the bad bundle
-
-
-def _combined(bundle, base, device, lazy: bool):
-    """Rules + the bundle's model, decided per field by the bundle's combine policy."""
-    from pathx.bundle.reader import BundleError
+def _combined(model, bundle, required: bool):
+    """The bundle's model beside the rules, decided per field by the combine policy it carries; the
+    model alone when it carries none and `combined` was not asked for by name."""
     from pathx.errors import EnvironmentFault
     from pathx.predictors.combined import CombinedPredictor, CombinePolicy
     from pathx.predictors.simple import RulesPredictor
 
-    if bundle is None:
-        raise PathxError("--engine combined needs a reader bundle: pass --bundle FILE (see `pathx bundle list`)")
-    model = make_predictor("model", bundle=bundle, base=base, device=device, lazy=lazy)
     policy = model.info.get("combine")
     if not policy:
-        raise EnvironmentFault(f"bundle {Path(bundle).name} carries no combine policy; use --engine model")
+        if required:
+            raise EnvironmentFault(f"bundle {Path(bundle).name} carries no combine policy; use --engine model")
+        return model
     try:
         return CombinedPredictor(RulesPredictor(), model, CombinePolicy.from_dict(policy))
-    except (ValueError, BundleError) as err:
+    except ValueError as err:
         raise EnvironmentFault(f"bundle {Path(bundle).name}: {err}") from None

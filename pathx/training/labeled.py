@@ -64,18 +64,17 @@ def fit_labeled(train_path: Path, out_dir: Path, *, base: str, config, options: 
     thresholds = {}
     if result.model is not None and val_examples:
         thresholds = model_thresholds(result.model, val_examples, config.eval_batch_size, config.unknown_as_not_reported)
-    write_pipeline_info(out_dir, options, engine, files, thresholds, warnings)
+    extra = None
     if start_from is not None:
-        info = json.loads((Path(out_dir) / PIPELINE_FILE).read_text(encoding="utf-8"))
-        info["adapted_from"] = {"bundle": start_from.name, "sha256": start_from.content_sha256}
-        if start_from.info.get("combine"):
-            info["combine"] = start_from.info["combine"]
-        (Path(out_dir) / PIPELINE_FILE).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+        extra = {"adapted_from": {"bundle": start_from.name, "sha256": start_from.content_sha256},
+                 **({"combine": start_from.info["combine"]} if start_from.info.get("combine") else {})}
+    write_pipeline_info(out_dir, options, engine, files, thresholds, warnings, extra)
     return result
 
 
 def write_pipeline_info(out_dir: Path, options: IngestOptions, engine, data_files: list[Path],
-                        thresholds: dict[str, float], warnings: list[str]) -> None:
+                        thresholds: dict[str, float], warnings: list[str], extra: dict | None = None) -> None:
+    """pipeline.json of a fit folder; `extra` adds keys (a site-adapted fit's origin and combine policy)."""
     info = {
         "slicing": {"mode": options.slice_mode, "k": options.k, "seed": options.seed,
                     "max_report_chars": options.max_report_chars, "hint_values": options.hint_values,
@@ -90,6 +89,7 @@ def write_pipeline_info(out_dir: Path, options: IngestOptions, engine, data_file
         "thresholds": thresholds,
         "review_precision": REVIEW_PRECISION,
         "warnings": warnings[:50],
+        **(extra or {}),
     }
     (Path(out_dir) / PIPELINE_FILE).write_text(json.dumps(info, indent=1), encoding="utf-8")
 

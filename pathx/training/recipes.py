@@ -204,7 +204,6 @@ def adapt_plan(plan: FitPlan, bundle_path) -> tuple[FitPlan, object]:
     bundle = fit_dir_bundle(path) if path.is_dir() else open_bundle(path)
     model = bundle.info["model"]
     shape = {k: model[k] for k in MODEL_KEYS if k in model}
-    shape["adapter"] = model["adapter"]
     config = dataclasses.replace(plan.config, **shape)
     options = options_from_info(bundle.info)
     base = plan.base if plan.origin.get("base") == "--base" else model["base"]["name"]  # --base: a local copy
